@@ -1,0 +1,76 @@
+# One entry point for the course. `make help` lists the targets.
+# Every target sets up what it needs first; after the first run, set-up is a no-op (stamp files).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMPS := .make
+# nbgrader and jupyter-book call helper programs by name: the venv's scripts come first.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONHASHSEED := 0
+export MPLBACKEND := Agg
+
+LESSONS := $(sort $(wildcard book/[0-9][0-9]-*.ipynb))
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+FASHION_MNIST_DIR := /usr/share/datasets/fashion-mnist
+
+.PHONY: help setup book test lint lab execute release grade bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+setup: $(STAMPS)/python $(STAMPS)/data  ## virtual environment, Python packages, offline dataset
+
+$(STAMPS)/python: pyproject.toml constraints.txt
+	@mkdir -p $(STAMPS)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $@
+
+# Debian's dataset-fashion-mnist puts the original files where course_utils.data looks first.
+# Without apt (macOS, conda, no root) the loader falls back to the Keras cache or a download.
+$(STAMPS)/data:
+	@mkdir -p $(STAMPS)
+	@if [ -f $(FASHION_MNIST_DIR)/train-images-idx3-ubyte.gz ]; then \
+	  echo "Fashion-MNIST: found in $(FASHION_MNIST_DIR)"; \
+	elif command -v apt-get >/dev/null; then \
+	  ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq dataset-fashion-mnist) \
+	  || echo "warning: could not install dataset-fashion-mnist; the loader will try the Keras cache"; \
+	else echo "note: no apt-get; Fashion-MNIST will come from COURSE_DATA_DIR or the Keras cache"; fi
+	@touch $@
+
+book: setup  ## build the HTML book into _build/html (zero warnings allowed)
+	$(BIN)/jupyter-book build . -W -n --keep-going
+
+test: setup  ## run every check: lint, unit, notebooks (nbval), grading round trip, book build
+	$(BIN)/ruff check .
+	$(BIN)/python -m course_utils.notebooks check $(LESSONS)
+	$(BIN)/python -m pytest tests/unit tests/grading tests/book
+	$(BIN)/python -m pytest -p tests.notebooks.nbval_plugin --nbval --nbval-current-env \
+	  --nbval-sanitize-with tests/notebooks/sanitize.cfg $(LESSONS) tests/notebooks
+
+lint: setup  ## ruff on the package, tests and notebooks
+	$(BIN)/ruff check .
+
+lab: setup  ## JupyterLab on the course (exercises in notebooks/)
+	$(BIN)/jupyter lab --notebook-dir=.
+
+execute: setup  ## re-execute the lesson notebooks in place, in order, each in a fresh kernel
+	$(BIN)/python -m course_utils.notebooks execute $(LESSONS)
+
+release: setup  ## regenerate notebooks/ (student copies) from solutions/ with nbgrader
+	$(BIN)/python -m course_utils.grading release
+
+grade: setup  ## autograde everything in submitted/<student>/<assignment>/ and print scores
+	$(BIN)/python -m course_utils.grading grade
+
+bench: setup  ## training-throughput benchmark, writes benchmarks/train_throughput.json
+	$(BIN)/python benchmarks/train_throughput.py
+
+clean:  ## remove build outputs (keeps the virtual environment)
+	rm -rf _build .pytest_cache .ruff_cache

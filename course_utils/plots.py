@@ -1,0 +1,158 @@
+"""Plotting helpers, one figure per function (activations: chapter 1; the rest: chapters 4–5).
+
+Each function returns the ``matplotlib.figure.Figure`` it drew, so notebooks can show it and
+tests can inspect its axes. Inputs are checked first and a wrong shape gets a clear error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+__all__ = [
+    "RIGHT_COLOR",
+    "WRONG_COLOR",
+    "plot_activations",
+    "plot_confusion_matrix",
+    "plot_learning_curves",
+    "plot_loss_curves",
+    "plot_prediction_grid",
+]
+
+RIGHT_COLOR = "green"
+WRONG_COLOR = "red"
+
+
+def plot_activations(
+    functions: Mapping[str, Callable[[np.ndarray], np.ndarray]],
+    z: np.ndarray | None = None,
+    derivatives: Mapping[str, Callable[[np.ndarray], np.ndarray]] | None = None,
+) -> Figure:
+    """One panel per activation function over ``z`` (default −5…5), with its derivative if given."""
+    if not functions:
+        raise ValueError("give at least one activation function to plot")
+    z = np.linspace(-5, 5, 401) if z is None else np.asarray(z, dtype=float)
+    if z.ndim != 1:
+        raise ValueError(f"z must be one-dimensional, got shape {z.shape}")
+    fig, axes = plt.subplots(1, len(functions), figsize=(3.2 * len(functions), 3), squeeze=False)
+    for ax, (name, function) in zip(axes[0], functions.items()):
+        ax.plot(z, function(z), label=name, linewidth=2)
+        if derivatives and name in derivatives:
+            ax.plot(z, derivatives[name](z), "--", label=f"{name}'")
+        ax.axhline(0, color="gray", linewidth=0.5)
+        ax.axvline(0, color="gray", linewidth=0.5)
+        ax.set_title(name)
+        ax.set_xlabel("z")
+        ax.legend(loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def plot_learning_curves(history: Any, metrics: Sequence[str] = ("loss", "accuracy")) -> Figure:
+    """Training and validation curves per epoch, one panel per metric.
+
+    ``history`` is a ``keras.callbacks.History`` or a mapping such as ``{"loss": [...],
+    "val_loss": [...]}``. Metrics absent from the history are skipped.
+    """
+    logs = getattr(history, "history", history)
+    if not isinstance(logs, Mapping):
+        raise TypeError(f"expected a keras History or a mapping, got {type(history).__name__}")
+    present = [m for m in metrics if m in logs]
+    if not present:
+        raise ValueError(f"none of {list(metrics)} is in the history (it has {sorted(logs)})")
+    fig, axes = plt.subplots(1, len(present), figsize=(5 * len(present), 3.5), squeeze=False)
+    for ax, metric in zip(axes[0], present):
+        epochs = np.arange(1, len(logs[metric]) + 1)
+        ax.plot(epochs, logs[metric], "o-", label="training")
+        if f"val_{metric}" in logs:
+            ax.plot(epochs, logs[f"val_{metric}"], "s-", label="validation")
+        ax.set_title(metric)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_loss_curves(
+    curves: Mapping[str, Sequence[float]], xlabel: str = "step", log_scale: bool = False
+) -> Figure:
+    """Several loss curves on one axis, one line per label (e.g. SGD versus Adam)."""
+    if not curves:
+        raise ValueError("give at least one named curve")
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for label, values in curves.items():
+        values = np.asarray(values, dtype=float)
+        if values.ndim != 1 or len(values) == 0:
+            raise ValueError(f"curve {label!r} must be a non-empty 1-D sequence")
+        ax.plot(np.arange(len(values)), values, label=label)
+    if log_scale:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("loss")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_prediction_grid(
+    images: np.ndarray,
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    class_names: Sequence[str],
+    n_rows: int = 5,
+    n_cols: int = 5,
+) -> Figure:
+    """The first ``n_rows × n_cols`` images titled "predicted / true": green right, red wrong."""
+    images, y_true, y_pred = np.asarray(images), np.asarray(y_true), np.asarray(y_pred)
+    n = n_rows * n_cols
+    if images.ndim != 3:
+        raise ValueError(f"images must be (n, height, width), got shape {images.shape}")
+    if len(images) < n or len(y_true) < n or len(y_pred) < n:
+        raise ValueError(
+            f"a {n_rows}×{n_cols} grid needs {n} images and labels; got {len(images)} images, "
+            f"{len(y_true)} true and {len(y_pred)} predicted labels"
+        )
+    if max(int(y_true[:n].max()), int(y_pred[:n].max())) >= len(class_names):
+        raise ValueError(f"a label is outside the {len(class_names)} class names")
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(1.9 * n_cols, 2.1 * n_rows), squeeze=False)
+    for ax, image, true, pred in zip(axes.flat, images, y_true, y_pred):
+        ax.imshow(image, cmap="gray_r")
+        color = RIGHT_COLOR if true == pred else WRONG_COLOR
+        ax.set_title(f"{class_names[pred]}\n/ {class_names[true]}", color=color, fontsize=8)
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion_matrix(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    class_names: Sequence[str],
+    normalize: bool = False,
+) -> Figure:
+    """Confusion matrix as a seaborn heatmap: rows are true classes, columns predicted ones."""
+    import seaborn as sns
+
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.ndim != 1:
+        raise ValueError(f"need two 1-D label arrays of one length, got {y_true.shape}, {y_pred.shape}")
+    k = len(class_names)
+    if len(y_true) and (min(y_true.min(), y_pred.min()) < 0 or max(y_true.max(), y_pred.max()) >= k):
+        raise ValueError(f"labels must lie in 0..{k - 1}")
+    counts = np.zeros((k, k), dtype=int)
+    np.add.at(counts, (y_true, y_pred), 1)
+    values = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1) if normalize else counts
+    fig, ax = plt.subplots(figsize=(0.8 * k + 2, 0.7 * k + 1.5))
+    sns.heatmap(
+        values, annot=True, fmt=".2f" if normalize else "d", cmap="Blues", cbar=False,
+        xticklabels=class_names, yticklabels=class_names, ax=ax,
+    )
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    fig.tight_layout()
+    return fig
