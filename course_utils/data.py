@@ -20,6 +20,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -122,7 +123,7 @@ def read_idx(path: Path, expected_sha256: str | None = None) -> np.ndarray:
     path = Path(path)
     try:
         raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-    except (OSError, EOFError, gzip.BadGzipFile) as error:
+    except (OSError, EOFError, zlib.error) as error:  # BadGzipFile is an OSError
         raise DatasetCorruptError(f"{path}: cannot be read or decompressed ({error}).") from None
     if expected_sha256 is not None:
         actual = hashlib.sha256(raw).hexdigest()
@@ -169,7 +170,8 @@ def _fashion_mnist_dirs() -> list[Path]:
 def _load_fashion_mnist() -> Arrays:
     configured = os.environ.get(DATA_DIR_ENV)
     if configured and not any(FASHION_MNIST.complete_in(d) for d in _fashion_mnist_dirs()[:2]):
-        missing = [s for s in FASHION_MNIST_FILES if not FASHION_MNIST.find(Path(configured), s)]
+        folder = Path(configured).expanduser()
+        missing = [s for s in FASHION_MNIST_FILES if not FASHION_MNIST.find(folder, s)]
         raise DatasetNotFoundError(
             f"{DATA_DIR_ENV}={configured} is set but that directory lacks {', '.join(missing)} "
             "(.gz or uncompressed). Put the four Fashion-MNIST files there or unset the variable."

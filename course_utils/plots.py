@@ -112,12 +112,18 @@ def plot_prediction_grid(
     n = n_rows * n_cols
     if images.ndim != 3:
         raise ValueError(f"images must be (n, height, width), got shape {images.shape}")
+    if y_true.ndim != 1 or y_pred.ndim != 1:
+        raise ValueError(
+            f"y_true and y_pred must be 1-D integer labels (argmax one-hot labels or "
+            f"probabilities first), got shapes {y_true.shape} and {y_pred.shape}"
+        )
     if len(images) < n or len(y_true) < n or len(y_pred) < n:
         raise ValueError(
             f"a {n_rows}×{n_cols} grid needs {n} images and labels; got {len(images)} images, "
             f"{len(y_true)} true and {len(y_pred)} predicted labels"
         )
-    if max(int(y_true[:n].max()), int(y_pred[:n].max())) >= len(class_names):
+    labels = np.concatenate([y_true[:n], y_pred[:n]])
+    if labels.min() < 0 or labels.max() >= len(class_names):
         raise ValueError(f"a label is outside the {len(class_names)} class names")
     fig, axes = plt.subplots(n_rows, n_cols, figsize=(1.9 * n_cols, 2.1 * n_rows), squeeze=False)
     for ax, image, true, pred in zip(axes.flat, images, y_true, y_pred):

@@ -83,6 +83,6 @@ def fit(
     """``model.fit`` with the course's defaults (one log line per epoch) and input checks."""
     if len(x) != len(y):
         raise ValueError(f"x has {len(x)} samples but y has {len(y)}")
-    if model.optimizer is None or not model.compiled:
+    if not getattr(model, "compiled", False) or getattr(model, "optimizer", None) is None:
         raise ValueError("compile the model first, e.g. with course_utils.train.compile_model")
     return model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=verbose, **kwargs)

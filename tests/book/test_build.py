@@ -1,0 +1,80 @@
+"""The book builds with zero warnings and shows what the lessons computed."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+def toc_files() -> list[str]:
+    toc = yaml.safe_load((REPO / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [chapter["file"] for chapter in part["chapters"]]
+    return files
+
+
+@pytest.fixture(scope="module")
+def built_book(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """Build the book once, into a scratch folder, as `make book` does."""
+    out = tmp_path_factory.mktemp("book")
+    jupyter_book = Path(sys.executable).parent / "jupyter-book"
+    result = subprocess.run(
+        [str(jupyter_book), "build", str(REPO), "-W", "-n", "--keep-going",
+         "--path-output", str(out)],
+        capture_output=True, text=True, cwd=REPO,
+    )
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log[-5000:]
+    return out / "_build" / "html", log
+
+
+def test_build_has_zero_warnings(built_book) -> None:
+    _, log = built_book
+    assert not re.findall(r"WARNING|ERROR", log), log[-5000:]
+
+
+def test_every_toc_page_is_built(built_book) -> None:
+    html, _ = built_book
+    assert (html / "index.html").is_file()
+    for page in toc_files():
+        assert (html / f"{page}.html").is_file(), page
+
+
+def test_execution_is_off_so_the_book_shows_verified_outputs() -> None:
+    config = yaml.safe_load((REPO / "_config.yml").read_text())
+    assert config["execute"]["execute_notebooks"] == "off"
+    assert config["only_build_toc_files"] is True
+
+
+@pytest.mark.parametrize("lesson", sorted((REPO / "book").glob("[0-9][0-9]-*.ipynb")),
+                         ids=lambda p: p.stem)
+def test_lesson_page_shows_every_figure_and_links_to_its_exercise(built_book, lesson) -> None:
+    html, _ = built_book
+    page = (html / "book" / f"{lesson.stem}.html").read_text()
+    notebook = nbformat.read(lesson, as_version=4)
+    figures = sum("image/png" in o.get("data", {}) for c in notebook.cells
+                  for o in c.get("outputs", []))
+    images = re.findall(r'<img[^>]+src="([^"]+\.png)"', page)
+    assert figures > 0 and len(images) == figures
+    for src in images:
+        image = (html / "book" / src).resolve()
+        assert image.is_file() and image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", src
+    exercise = REPO / "notebooks" / lesson.stem / f"{lesson.stem}.ipynb"
+    if exercise.exists():
+        assert f'href="../notebooks/{lesson.stem}/{lesson.stem}.html"' in page
+
+
+def test_lesson_outputs_are_rendered(built_book) -> None:
+    html, _ = built_book
+    page = (html / "book" / "01-concepts.html").read_text()
+    assert "y = sigmoid(z) = 0.3274" in page

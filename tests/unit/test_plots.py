@@ -1,0 +1,239 @@
+"""Tests of course_utils.plots: every plot function smoke-run, colours, counts, input checks."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")  # before pyplot is imported (by course_utils.plots)
+
+import matplotlib.colors as mcolors  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from sklearn.metrics import confusion_matrix  # noqa: E402
+
+from course_utils import numpy_nn, plots  # noqa: E402
+
+NAMES = ("cat", "dog", "bird")
+RNG = np.random.default_rng(0)
+Y_TRUE = RNG.integers(0, 3, size=40)
+Y_PRED = np.where(RNG.random(40) < 0.6, Y_TRUE, RNG.integers(0, 3, size=40))
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def titles(fig: Figure) -> list[str]:
+    return [ax.get_title() for ax in fig.axes]
+
+
+# name -> (call producing the figure, number of axes, check of titles and labels)
+PLOT_CASES = {
+    "plot_activations": (
+        lambda: plots.plot_activations(
+            {"relu": numpy_nn.relu, "sigmoid": numpy_nn.sigmoid, "tanh": numpy_nn.tanh},
+            derivatives={"relu": numpy_nn.relu_grad},
+        ),
+        3,
+        lambda fig: titles(fig) == ["relu", "sigmoid", "tanh"]
+        and all(ax.get_xlabel() == "z" for ax in fig.axes),
+    ),
+    "plot_learning_curves": (
+        lambda: plots.plot_learning_curves(
+            {"loss": [1.0, 0.5], "val_loss": [1.1, 0.7], "accuracy": [0.5, 0.8]}
+        ),
+        2,
+        lambda fig: titles(fig) == ["loss", "accuracy"]
+        and [ax.get_xlabel() for ax in fig.axes] == ["epoch", "epoch"],
+    ),
+    "plot_loss_curves": (
+        lambda: plots.plot_loss_curves({"SGD": [3, 2, 1.5], "Adam": [3, 1, 0.5]}, xlabel="epoch"),
+        1,
+        lambda fig: fig.axes[0].get_xlabel() == "epoch" and fig.axes[0].get_ylabel() == "loss",
+    ),
+    "plot_prediction_grid": (
+        lambda: plots.plot_prediction_grid(
+            RNG.random((6, 4, 4)), Y_TRUE[:6], Y_PRED[:6], NAMES, n_rows=2, n_cols=3
+        ),
+        6,
+        lambda fig: all(title.count("\n/ ") == 1 for title in titles(fig)),
+    ),
+    "plot_confusion_matrix": (
+        lambda: plots.plot_confusion_matrix(Y_TRUE, Y_PRED, NAMES),
+        1,
+        lambda fig: fig.axes[0].get_xlabel() == "predicted"
+        and fig.axes[0].get_ylabel() == "true"
+        and [t.get_text() for t in fig.axes[0].get_yticklabels()] == list(NAMES),
+    ),
+}
+
+
+def test_every_plot_function_has_a_smoke_case():
+    functions = {name for name in plots.__all__ if callable(getattr(plots, name))}
+    assert functions == set(PLOT_CASES)
+
+
+@pytest.mark.parametrize("name", sorted(PLOT_CASES))
+def test_plot_function_returns_figure_with_expected_axes_and_labels(name):
+    make, n_axes, labels_ok = PLOT_CASES[name]
+    fig = make()
+    assert isinstance(fig, Figure)
+    assert len(fig.axes) == n_axes
+    assert labels_ok(fig)
+
+
+# --- prediction grid ----------------------------------------------------------------------------
+
+
+def test_prediction_grid_titles_are_green_when_right_and_red_when_wrong():
+    y_true = np.array([0, 1, 2, 0])
+    y_pred = np.array([0, 2, 2, 1])
+    fig = plots.plot_prediction_grid(np.zeros((4, 3, 3)), y_true, y_pred, NAMES, 2, 2)
+    colors = [mcolors.to_hex(ax.title.get_color()) for ax in fig.axes]
+    green, red = mcolors.to_hex(plots.RIGHT_COLOR), mcolors.to_hex(plots.WRONG_COLOR)
+    assert colors == [green, red, green, red]
+    assert (green, red) == (mcolors.to_hex("green"), mcolors.to_hex("red"))
+
+
+def test_prediction_grid_title_is_predicted_then_true_class():
+    fig = plots.plot_prediction_grid(np.zeros((1, 3, 3)), [0], [2], NAMES, 1, 1)
+    assert fig.axes[0].get_title() == "bird\n/ cat"
+
+
+def test_prediction_grid_shows_only_the_first_rows_times_cols_images():
+    fig = plots.plot_prediction_grid(np.zeros((10, 3, 3)), [0] * 10, [0] * 10, NAMES, 2, 2)
+    assert len(fig.axes) == 4
+
+
+@pytest.mark.parametrize(
+    ("images", "y_true", "y_pred", "message"),
+    [
+        (np.zeros((4, 9)), [0] * 4, [0] * 4, "images must be"),
+        (np.zeros((3, 3, 3)), [0] * 4, [0] * 4, "needs 4 images"),
+        (np.zeros((4, 3, 3)), [0] * 3, [0] * 4, "needs 4 images"),
+        (np.zeros((4, 3, 3)), [0] * 4, [0, 0, 0, 3], "label"),
+        (np.zeros((4, 3, 3)), [0, 0, -1, 0], [0] * 4, "label"),
+        (np.zeros((4, 3, 3)), np.eye(3)[[0, 1, 2, 0]], [0] * 4, "1-D"),
+        (np.zeros((4, 3, 3)), [0] * 4, np.full((4, 3), 1 / 3), "1-D"),
+    ],
+    ids=[
+        "flat-images", "few-images", "few-labels", "label-too-large", "negative-label",
+        "one-hot-true", "probabilities-pred",
+    ],
+)
+def test_prediction_grid_bad_input_raises_a_clear_value_error(images, y_true, y_pred, message):
+    with pytest.raises(ValueError, match=message):
+        plots.plot_prediction_grid(images, y_true, y_pred, NAMES, 2, 2)
+
+
+# --- confusion matrix ---------------------------------------------------------------------------
+
+
+def heatmap_values(fig: Figure) -> np.ndarray:
+    mesh = fig.axes[0].collections[0]
+    return np.asarray(mesh.get_array()).reshape(len(NAMES), len(NAMES))
+
+
+def test_confusion_matrix_cells_equal_sklearn_counts():
+    fig = plots.plot_confusion_matrix(Y_TRUE, Y_PRED, NAMES)
+    expected = confusion_matrix(Y_TRUE, Y_PRED, labels=range(len(NAMES)))
+    np.testing.assert_array_equal(heatmap_values(fig), expected)
+
+
+def test_confusion_matrix_annotations_equal_sklearn_counts():
+    fig = plots.plot_confusion_matrix(Y_TRUE, Y_PRED, NAMES)
+    annotations = [int(text.get_text()) for text in fig.axes[0].texts]
+    expected = confusion_matrix(Y_TRUE, Y_PRED, labels=range(len(NAMES)))
+    assert annotations == expected.ravel().tolist()
+
+
+def test_confusion_matrix_counts_a_class_never_seen_as_zero_row():
+    y_true, y_pred = np.array([0, 0, 1]), np.array([0, 1, 1])
+    values = heatmap_values(plots.plot_confusion_matrix(y_true, y_pred, NAMES))
+    np.testing.assert_array_equal(values[2], [0, 0, 0])
+
+
+def test_confusion_matrix_normalized_rows_sum_to_one():
+    fig = plots.plot_confusion_matrix(Y_TRUE, Y_PRED, NAMES, normalize=True)
+    expected = confusion_matrix(Y_TRUE, Y_PRED, labels=range(3), normalize="true")
+    np.testing.assert_allclose(heatmap_values(fig), expected)
+
+
+@pytest.mark.parametrize(
+    ("y_true", "y_pred"),
+    [
+        ([0, 1, 2], [0, 1]),  # different lengths
+        (np.eye(3), np.eye(3)),  # one-hot instead of labels
+        ([0, 1, 3], [0, 1, 2]),  # label outside the class names
+        ([0, -1, 2], [0, 1, 2]),  # negative label
+    ],
+    ids=["lengths-differ", "one-hot", "label-too-large", "negative-label"],
+)
+def test_confusion_matrix_bad_input_raises_value_error(y_true, y_pred):
+    with pytest.raises(ValueError):
+        plots.plot_confusion_matrix(np.asarray(y_true), np.asarray(y_pred), NAMES)
+
+
+# --- curves and activations ---------------------------------------------------------------------
+
+
+def test_learning_curves_draw_validation_line_only_when_present():
+    fig = plots.plot_learning_curves({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7],
+                                      "accuracy": [0.5, 0.8]})
+    loss_ax, accuracy_ax = fig.axes
+    assert len(loss_ax.get_lines()) == 2
+    assert len(accuracy_ax.get_lines()) == 1
+
+
+def test_learning_curves_accept_a_keras_history_like_object():
+    class History:
+        history = {"loss": [0.9, 0.4, 0.2]}
+
+    fig = plots.plot_learning_curves(History())
+    np.testing.assert_array_equal(fig.axes[0].get_lines()[0].get_xdata(), [1, 2, 3])
+
+
+def test_learning_curves_without_known_metrics_raise_value_error():
+    with pytest.raises(ValueError):
+        plots.plot_learning_curves({"mae": [1.0]})
+
+
+def test_learning_curves_reject_a_non_mapping():
+    with pytest.raises(TypeError):
+        plots.plot_learning_curves([0.5, 0.4])
+
+
+def test_loss_curves_draw_one_line_per_label():
+    fig = plots.plot_loss_curves({"a": [3, 2], "b": [3, 1], "c": [2, 2]})
+    assert [line.get_label() for line in fig.axes[0].get_lines()] == ["a", "b", "c"]
+
+
+def test_loss_curves_log_scale():
+    fig = plots.plot_loss_curves({"a": [3, 2]}, log_scale=True)
+    assert fig.axes[0].get_yscale() == "log"
+
+
+@pytest.mark.parametrize("curves", [{}, {"a": []}, {"a": [[1, 2], [3, 4]]}],
+                         ids=["no-curves", "empty-curve", "2d-curve"])
+def test_loss_curves_bad_input_raises_value_error(curves):
+    with pytest.raises(ValueError):
+        plots.plot_loss_curves(curves)
+
+
+def test_activations_draw_the_derivative_as_second_line():
+    fig = plots.plot_activations({"tanh": np.tanh}, derivatives={"tanh": numpy_nn.tanh_grad})
+    assert [line.get_label() for line in fig.axes[0].get_lines()[:2]] == ["tanh", "tanh'"]
+
+
+@pytest.mark.parametrize(
+    ("functions", "z"),
+    [({}, None), ({"relu": numpy_nn.relu}, np.zeros((2, 3)))],
+    ids=["no-functions", "2d-z"],
+)
+def test_activations_bad_input_raises_value_error(functions, z):
+    with pytest.raises(ValueError):
+        plots.plot_activations(functions, z)

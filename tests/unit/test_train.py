@@ -1,0 +1,102 @@
+"""Tests of course_utils.train: compile defaults, fit's checks, the epoch timer."""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+import pytest
+
+from course_utils import models, train
+
+
+def tiny_model() -> keras.Model:
+    return models.mlp(8, (16,), 3, name="tiny")
+
+
+def tiny_data(n: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n, 8)).astype("float32")
+    labels = (x[:, 0] > 0).astype(int) + (x[:, 1] > 0).astype(int)  # a learnable rule, 0..2
+    return x, keras.utils.to_categorical(labels, 3)
+
+
+def test_compile_model_returns_the_same_model_compiled():
+    model = tiny_model()
+    assert train.compile_model(model) is model
+    assert model.compiled
+
+
+def test_compile_model_enables_xla_by_default():
+    assert train.compile_model(tiny_model()).jit_compile is True
+
+
+def test_compile_model_can_disable_xla():
+    assert train.compile_model(tiny_model(), jit_compile=False).jit_compile is False
+
+
+def test_compile_model_default_steps_per_execution():
+    model = train.compile_model(tiny_model())
+    assert model.steps_per_execution == train.DEFAULT_STEPS_PER_EXECUTION
+
+
+def test_compile_model_passes_steps_per_execution():
+    assert train.compile_model(tiny_model(), steps_per_execution=5).steps_per_execution == 5
+
+
+def test_compile_model_default_loss_and_optimizer():
+    model = train.compile_model(tiny_model())
+    assert model.loss == "categorical_crossentropy"
+    assert isinstance(model.optimizer, keras.optimizers.Adam)
+
+
+@pytest.mark.parametrize("steps", [0, -1, 2.0])
+def test_compile_model_rejects_bad_steps_per_execution(steps):
+    with pytest.raises(ValueError, match="steps_per_execution"):
+        train.compile_model(tiny_model(), steps_per_execution=steps)
+
+
+def test_fit_returns_history_with_finite_decreasing_loss():
+    keras.utils.set_random_seed(0)
+    x, y = tiny_data()
+    model = train.compile_model(tiny_model(), steps_per_execution=4)
+    history = train.fit(model, x, y, epochs=2, batch_size=16, verbose=0)
+    assert isinstance(history, keras.callbacks.History)
+    losses = history.history["loss"]
+    assert len(losses) == 2
+    assert all(math.isfinite(loss) for loss in losses)
+    assert losses[1] < losses[0]
+
+
+def test_fit_passes_extra_keyword_arguments_to_keras():
+    x, y = tiny_data()
+    model = train.compile_model(tiny_model(), steps_per_execution=4)
+    history = train.fit(model, x, y, epochs=1, batch_size=16, verbose=0, validation_split=0.25)
+    assert "val_loss" in history.history
+
+
+def test_fit_mismatched_x_and_y_raises_value_error():
+    x, y = tiny_data()
+    model = train.compile_model(tiny_model())
+    with pytest.raises(ValueError, match="64.*63"):
+        train.fit(model, x, y[:-1], epochs=1, verbose=0)
+
+
+def test_fit_uncompiled_model_raises_value_error():
+    x, y = tiny_data()
+    with pytest.raises(ValueError, match="compile"):
+        train.fit(tiny_model(), x, y, epochs=1, verbose=0)
+
+
+def test_epoch_timer_records_one_positive_duration_per_epoch():
+    x, y = tiny_data()
+    model = train.compile_model(tiny_model(), steps_per_execution=4)
+    timer = train.EpochTimer()
+    train.fit(model, x, y, epochs=3, batch_size=16, verbose=0, callbacks=[timer])
+    assert len(timer.seconds) == 3
+    assert all(seconds > 0 for seconds in timer.seconds)
+
+
+def test_epoch_timer_starts_empty():
+    assert train.EpochTimer().seconds == []
