@@ -27,8 +27,8 @@ How to read it
   what dense layers can reach here. Small batches stay far below it because per-step overhead,
   not arithmetic, dominates; a share near 100 % would mean the arithmetic is the limit.
 * ``jit`` is the ``jit_compile`` the model actually ended up with. Keras silently falls back to
-  ``False`` when op determinism is on (``set_seed`` switches it on), and ``"auto"`` resolves to
-  ``False`` on CPU-only machines; ``--no-determinism`` seeds without it, so XLA can take effect.
+  ``False`` when op determinism is on (``--strict-determinism``; ``compile_model`` then asks for
+  ``False`` itself), and ``"auto"`` resolves to ``False`` on CPU-only machines.
 * Timings are wall-clock on a shared machine: other load lowers them, so compare runs made under
   the same conditions and look at ``epoch_seconds`` in the JSON for the spread.
 
@@ -202,10 +202,10 @@ def run_config(
     *,
     epochs: int,
     seed: int,
-    deterministic: bool,
+    strict_determinism: bool,
 ) -> tuple[keras.Model, list[float], float]:
     """Train a fresh model for 1 warm-up + ``epochs`` epochs; return it, epoch times, last loss."""
-    repro.set_seed(seed, deterministic=deterministic)
+    repro.set_seed(seed, strict_determinism=strict_determinism)
     model = models.baseline_mlp()
     config.compile_fn(model)
     timer = train.EpochTimer()
@@ -339,8 +339,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=repro.DEFAULT_SEED, help="seed for set_seed")
     parser.add_argument(
-        "--no-determinism", dest="deterministic", action="store_false",
-        help="seed without TensorFlow op determinism (which makes Keras disable XLA)",
+        "--strict-determinism", action="store_true",
+        help="seed with TensorFlow op determinism on (Keras then cannot use XLA)",
     )
     args = parser.parse_args(argv)
     if args.quick:
@@ -367,7 +367,7 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
             print(f"training {config.name} at batch {batch_size} ...", flush=True)
             model, seconds, loss = run_config(
                 config, batch_size, x, y,
-                epochs=args.epochs, seed=args.seed, deterministic=args.deterministic,
+                epochs=args.epochs, seed=args.seed, strict_determinism=args.strict_determinism,
             )
             results.append(summarize(config, batch_size, model, seconds, loss, len(x), matmul))
     return {
@@ -377,7 +377,7 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
             "measured_epochs": args.epochs,
             "batch_sizes": args.batch_sizes,
             "seed": args.seed,
-            "deterministic": args.deterministic,
+            "strict_determinism": args.strict_determinism,
             "quick": args.quick,
         },
         "machine": machine_info(),
@@ -397,7 +397,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(format_table(results, report["matmul"], report["speedup_course_over_keras"]))
     if any(r.jit_compile_requested is True and not r.jit_compile_effective for r in results):
         print("\nnote: Keras turned jit_compile=True off because op determinism is on "
-              "(set_seed's default); --no-determinism lets XLA take effect.")
+              "(--strict-determinism).")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2) + "\n")
     print(f"\nwrote {args.output}")

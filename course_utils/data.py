@@ -195,7 +195,8 @@ def _read_idx_set(directory: Path, files: IdxFileSet) -> Arrays:
     for images, labels, split in ((x_train, y_train, "train"), (x_test, y_test, "test")):
         if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
             raise DatasetCorruptError(
-                f"{directory}: {split} images {images.shape} and labels {labels.shape} do not match."
+                f"{directory}: {split} images {images.shape} and labels {labels.shape} "
+                "do not match."
             )
     return (x_train, y_train), (x_test, y_test)
 
@@ -209,7 +210,8 @@ def _load_mnist() -> Arrays:
     actual = hashlib.sha256(path.read_bytes()).hexdigest()
     if actual != MNIST_NPZ_SHA256:
         raise DatasetCorruptError(
-            f"{path}: SHA-256 is {actual}, expected {MNIST_NPZ_SHA256}. Delete it to download it again."
+            f"{path}: SHA-256 is {actual}, expected {MNIST_NPZ_SHA256}. "
+            "Delete it to download it again."
         )
     with np.load(path, allow_pickle=False) as npz:
         return (npz["x_train"], npz["y_train"]), (npz["x_test"], npz["y_test"])

@@ -53,7 +53,8 @@ def _nbgrader(course_root: Path, *args: str) -> subprocess.CompletedProcess[str]
     result = subprocess.run(command, cwd=course_root, capture_output=True, text=True, env=env)
     if result.returncode != 0:
         raise GradingError(
-            f"`nbgrader {' '.join(args)}` failed (exit {result.returncode}):\n{result.stderr[-4000:]}"
+            f"`nbgrader {' '.join(args)}` failed (exit {result.returncode}):\n"
+            f"{result.stderr[-4000:]}"
         )
     return result
 

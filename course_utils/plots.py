@@ -146,9 +146,12 @@ def plot_confusion_matrix(
 
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.shape != y_pred.shape or y_true.ndim != 1:
-        raise ValueError(f"need two 1-D label arrays of one length, got {y_true.shape}, {y_pred.shape}")
+        raise ValueError(
+            f"need two 1-D label arrays of one length, got {y_true.shape}, {y_pred.shape}"
+        )
     k = len(class_names)
-    if len(y_true) and (min(y_true.min(), y_pred.min()) < 0 or max(y_true.max(), y_pred.max()) >= k):
+    labels = np.concatenate([y_true, y_pred])
+    if len(labels) and (labels.min() < 0 or labels.max() >= k):
         raise ValueError(f"labels must lie in 0..{k - 1}")
     counts = np.zeros((k, k), dtype=int)
     np.add.at(counts, (y_true, y_pred), 1)

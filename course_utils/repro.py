@@ -2,14 +2,21 @@
 
 ``configure_environment()`` only sets environment variables and imports nothing heavy, so it runs
 when ``course_utils`` is imported, before TensorFlow is. ``set_seed()`` then seeds Python, NumPy
-and the backend through Keras and switches on deterministic TensorFlow ops.
+and the backend through Keras.
+
+Why op determinism is opt-in: ``tf.config.experimental.enable_op_determinism()`` makes Keras
+refuse XLA (``jit_compile=True`` falls back to ``False`` with a warning), which halves training
+throughput on a CPU at batch size 32 (``benchmarks/train_throughput.py``). On a CPU, training is
+repeatable run to run without it, XLA included: same seed, same weights, bit for bit
+(``tests/unit/test_repro.py`` trains twice in fresh processes and compares). GPU kernels are
+another matter — there, pass ``strict_determinism=True``.
 """
 
 from __future__ import annotations
 
 import os
 
-__all__ = ["DEFAULT_SEED", "configure_environment", "set_seed"]
+__all__ = ["DEFAULT_SEED", "configure_environment", "op_determinism_enabled", "set_seed"]
 
 DEFAULT_SEED = 42
 
@@ -29,11 +36,12 @@ def configure_environment() -> None:
         os.environ.setdefault(key, value)
 
 
-def set_seed(seed: int = DEFAULT_SEED, *, deterministic: bool = True) -> None:
-    """Seed Python, NumPy and the Keras backend; make TensorFlow ops deterministic.
+def set_seed(seed: int = DEFAULT_SEED, *, strict_determinism: bool = False) -> None:
+    """Seed Python, NumPy and the Keras backend, so that a run can be repeated exactly.
 
-    Call it first in every notebook. Determinism holds on one machine and library version;
-    another CPU (other SIMD paths) or GPU can still change the last digits.
+    Call it first in every notebook. ``strict_determinism=True`` also switches on TensorFlow's
+    op determinism (needed for repeatable GPU runs; it rules out XLA). Results are repeatable on
+    one machine and library version; another CPU or GPU can still change the last digits.
     """
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
@@ -41,7 +49,18 @@ def set_seed(seed: int = DEFAULT_SEED, *, deterministic: bool = True) -> None:
     import keras
 
     keras.utils.set_random_seed(seed)
-    if deterministic and keras.backend.backend() == "tensorflow":
+    if strict_determinism and keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
+
+
+def op_determinism_enabled() -> bool:
+    """True when TensorFlow op determinism is on (then Keras does not allow XLA)."""
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        return False
+    from tensorflow.python.framework.config import is_op_determinism_enabled
+
+    return bool(is_op_determinism_enabled())

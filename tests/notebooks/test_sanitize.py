@@ -42,7 +42,7 @@ def sanitize(text: str) -> str:
     [
         ("\x1b[1m1500/1500\x1b[0m done", "1500/1500 done"),
         ("<Figure at 0x7f3a2c1b9d50>", "<Figure at 0xADDRESS>"),
-        ("1500/1500 - 3s - 2ms/step - accuracy: 0.8", "1500/1500 - TIME - TIME/step - accuracy: 0.8"),
+        ("1500/1500 - 3s - 2ms/step - acc: 0.8", "1500/1500 - TIME - TIME/step - acc: 0.8"),
         ("375/375 - 0.8s - 412us/step", "375/375 - TIME - TIME/step"),
         ("trained in 12.3 s", "trained in TIME s"),
         ("accuracy 0.8812 after 10 epochs", "accuracy 0.8812 after 10 epochs"),

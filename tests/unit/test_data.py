@@ -207,6 +207,15 @@ def test_read_idx_corrupt_deflate_stream_raises_naming_the_file(tmp_path):
         data.read_idx(path)
 
 
+def test_read_idx_decompression_error_has_no_chained_traceback(tmp_path):
+    path = tmp_path / "labels-idx1-ubyte.gz"
+    path.write_bytes(b"not gzip at all")
+    with pytest.raises(DatasetCorruptError) as info:
+        data.read_idx(path)
+    assert info.value.__cause__ is None
+    assert info.value.__suppress_context__ is True
+
+
 def test_read_idx_corrupt_error_is_a_dataset_error(tmp_path):
     path = tmp_path / "bad"
     path.write_bytes(b"nonsense")

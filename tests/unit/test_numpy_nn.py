@@ -294,7 +294,8 @@ def test_adam_counts_its_steps():
 
 def test_init_params_shapes_follow_keras_layout():
     params = nn.init_params([784, 32, 10], np.random.default_rng(0))
-    assert [(p.weights.shape, p.bias.shape) for p in params] == [((784, 32), (32,)), ((32, 10), (10,))]
+    shapes = [(p.weights.shape, p.bias.shape) for p in params]
+    assert shapes == [((784, 32), (32,)), ((32, 10), (10,))]
 
 
 def test_init_params_weights_lie_within_the_glorot_uniform_limit():

@@ -28,8 +28,35 @@ def test_compile_model_returns_the_same_model_compiled():
     assert model.compiled
 
 
+@pytest.fixture(autouse=True)
+def without_op_determinism():
+    """Switch TensorFlow op determinism off for each test (Keras refuses XLA while it is on).
+
+    ``repro.set_seed(strict_determinism=True)`` switches it on for the rest of the process, so
+    without this fixture these tests would compile differently depending on test order.
+    """
+    from tensorflow.python.framework import config  # Keras reads the flag from here too
+
+    was_enabled = config.is_op_determinism_enabled()
+    config.disable_op_determinism()
+    yield
+    if was_enabled:
+        config.enable_op_determinism()
+
+
 def test_compile_model_enables_xla_by_default():
     assert train.compile_model(tiny_model()).jit_compile is True
+
+
+def test_compile_model_skips_xla_without_a_warning_when_op_determinism_is_on(recwarn):
+    from tensorflow.python.framework import config
+
+    config.enable_op_determinism()
+    model = train.compile_model(tiny_model())
+    x, y = tiny_data()
+    train.fit(model, x, y, epochs=1, verbose=0)
+    assert model.jit_compile is False
+    assert not [w for w in recwarn if "jit_compile" in str(w.message)]
 
 
 def test_compile_model_can_disable_xla():
