@@ -12,7 +12,8 @@ STAMPS := .make
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONHASHSEED := 0
-export MPLBACKEND := Agg
+# notebooks show figures through the kernel's inline backend; a non-interactive MPLBACKEND hides them
+unexport MPLBACKEND
 
 LESSONS := $(sort $(wildcard book/[0-9][0-9]-*.ipynb))
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
