@@ -12,7 +12,7 @@ separately) that is larger than that arithmetic. Two settings remove most of it:
 
 Neither changes the mathematics: the same batches, in the same order, with the same updates.
 ``benchmarks/train_throughput.py`` measures the gain on your machine (on the 2-core machine the
-course is tested on, about 2.7× at batch size 32 for the 784-256-128-10 network).
+course is tested on, 2.5× at batch size 32 and 1.9× at 128 for the 784-256-128-10 network).
 
 XLA is not allowed while TensorFlow op determinism is on (``repro.set_seed(...,
 strict_determinism=True)``); ``compile_model`` then compiles without it instead of letting Keras
