@@ -60,7 +60,7 @@ if TYPE_CHECKING:
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "train_throughput.json"
 DEFAULT_BATCH_SIZES = (32, 128)
-DEFAULT_EPOCHS = 3
+DEFAULT_EPOCHS = 5
 MATMUL_N = 2048
 MATMUL_REPEATS = 5
 QUICK_SAMPLES = 2048

@@ -10,29 +10,11 @@ import nbformat
 import pytest
 
 from course_utils import grading
-from tests.grading.conftest import REPO, answer_cells, make_course, solution_source, submit
+from tests.grading.conftest import REPO, make_course, submit
+from tests.grading.partial_submissions import PARTIAL_SUBMISSIONS
 
 pytestmark = pytest.mark.slow
 ASSIGNMENTS = grading.assignments(REPO)
-
-# Chapter 1's partly correct submission: parts 1 and 3 solved, part 4 wrong (the step goes
-# up the gradient), parts 2 and 5 untouched. 2 + 2 points of 10.
-CHAPTER_1 = "01-concepts"
-PARTLY_CORRECT_SCORE = 4.0
-WRONG_GRADIENT_STEP = '''
-def gradient_step(w, b, x, y, learning_rate):
-    error = x @ w + b - y
-    return w + learning_rate * 2 * x.T @ error / len(x), b + learning_rate * 2 * error.mean()
-'''
-
-
-def partly_correct_submission() -> nbformat.NotebookNode:
-    notebook = nbformat.read(REPO / "notebooks" / CHAPTER_1 / f"{CHAPTER_1}.ipynb", as_version=4)
-    cells = answer_cells(notebook)
-    for grade_id in ("part-1-relu-sigmoid", "part-3-dense-forward"):
-        cells[grade_id].source = solution_source(CHAPTER_1, grade_id)
-    cells["part-4-gradient-step"].source = WRONG_GRADIENT_STEP.strip()
-    return notebook
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -65,7 +47,8 @@ def graded_class(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[s
                nbformat.read(REPO / "solutions" / assignment / name, as_version=4))
         submit(course, "untouched", assignment,
                nbformat.read(REPO / "notebooks" / assignment / name, as_version=4))
-    submit(course, "partly-correct", CHAPTER_1, partly_correct_submission())
+    for partial in PARTIAL_SUBMISSIONS:
+        submit(course, "partly-correct", partial.assignment, partial.notebook())
     scores = grading.autograde(course)
     return course, {f"{s.student}/{s.assignment}": s.score for s in scores} | {
         f"max/{s.assignment}": s.max_score for s in scores
@@ -85,10 +68,15 @@ def test_untouched_student_copy_gets_zero(graded_class, assignment: str) -> None
     assert scores[f"untouched/{assignment}"] == 0
 
 
-def test_partly_correct_submission_gets_its_partial_score(graded_class) -> None:
+def test_every_exercise_has_a_partly_correct_submission() -> None:
+    assert sorted(p.assignment for p in PARTIAL_SUBMISSIONS) == ASSIGNMENTS
+
+
+@pytest.mark.parametrize("partial", PARTIAL_SUBMISSIONS, ids=lambda p: p.assignment)
+def test_partly_correct_submission_gets_its_partial_score(graded_class, partial) -> None:
     _, scores = graded_class
-    assert scores[f"max/{CHAPTER_1}"] == 10
-    assert scores[f"partly-correct/{CHAPTER_1}"] == PARTLY_CORRECT_SCORE
+    assert 0 < partial.expected_score < scores[f"max/{partial.assignment}"]
+    assert scores[f"partly-correct/{partial.assignment}"] == partial.expected_score
 
 
 def test_feedback_is_written_for_every_submission(graded_class) -> None:
