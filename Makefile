@@ -24,7 +24,7 @@ FASHION_MNIST_DIR := /usr/share/datasets/fashion-mnist
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-setup: $(STAMPS)/python $(STAMPS)/data  ## virtual environment, Python packages, offline dataset
+setup: $(STAMPS)/python $(STAMPS)/apt $(STAMPS)/mathjax  ## venv, packages, dataset, browser, MathJax
 
 $(STAMPS)/python: pyproject.toml constraints.txt
 	@mkdir -p $(STAMPS)
@@ -33,16 +33,28 @@ $(STAMPS)/python: pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $@
 
-# Debian's dataset-fashion-mnist puts the original files where course_utils.data looks first.
-# Without apt (macOS, conda, no root) the loader falls back to the Keras cache or a download.
-$(STAMPS)/data:
+# Debian packages: dataset-fashion-mnist puts the original files where course_utils.data looks
+# first; chromium is the real browser of tests/book and tests/lab. Without apt (macOS, conda,
+# no root) the loader falls back to the Keras cache and the browser tests are skipped.
+APT_PACKAGES := dataset-fashion-mnist chromium
+$(STAMPS)/apt: Makefile
 	@mkdir -p $(STAMPS)
-	@if [ -f $(FASHION_MNIST_DIR)/train-images-idx3-ubyte.gz ]; then \
-	  echo "Fashion-MNIST: found in $(FASHION_MNIST_DIR)"; \
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -z "$$missing" ]; then echo "Debian packages: $(APT_PACKAGES) installed"; \
 	elif command -v apt-get >/dev/null; then \
-	  ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq dataset-fashion-mnist) \
-	  || echo "warning: could not install dataset-fashion-mnist; the loader will try the Keras cache"; \
-	else echo "note: no apt-get; Fashion-MNIST will come from COURSE_DATA_DIR or the Keras cache"; fi
+	  ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing) \
+	  || echo "warning: could not install $$missing"; \
+	else echo "note: no apt-get; Fashion-MNIST comes from COURSE_DATA_DIR or the Keras cache"; fi
+	@touch $@
+
+# MathJax served from the book itself (_static/mathjax), so formulas render offline too.
+MATHJAX_VERSION := 3.2.2
+$(STAMPS)/mathjax:
+	@mkdir -p $(STAMPS) _static/mathjax
+	cd $(STAMPS) && npm pack --silent mathjax@$(MATHJAX_VERSION) >/dev/null
+	tar -xzf $(STAMPS)/mathjax-$(MATHJAX_VERSION).tgz -C _static/mathjax --strip-components=2 \
+	  package/es5/tex-mml-chtml.js package/es5/output/chtml/fonts/woff-v2
+	@rm -f $(STAMPS)/mathjax-$(MATHJAX_VERSION).tgz
 	@touch $@
 
 book: setup  ## build the HTML book into _build/html (zero warnings allowed)

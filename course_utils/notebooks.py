@@ -18,7 +18,7 @@ from nbclient import NotebookClient
 __all__ = ["ALLOWED_CELL_METADATA", "KERNELSPEC", "execute_in_place", "normalize", "problems"]
 
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-ALLOWED_CELL_METADATA = {"tags", "nbgrader", "editable", "deletable"}
+ALLOWED_CELL_METADATA = {"tags", "nbgrader", "editable", "deletable", "mystnb"}
 
 
 def normalize(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -68,7 +68,14 @@ def problems(notebook: nbformat.NotebookNode) -> list[str]:
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
                 found.append(f"cell {index} has an error output ({output.get('ename')})")
+            if "image/png" in output.get("data", {}) and not _alt_text(cell):
+                found.append(f"cell {index} shows a figure without alt text (mystnb.image.alt)")
     return found
+
+
+def _alt_text(cell: nbformat.NotebookNode) -> str:
+    """The figure description myst-nb puts in the page's <img alt>, from the cell's metadata."""
+    return str(cell.metadata.get("mystnb", {}).get("image", {}).get("alt", "")).strip()
 
 
 def main(argv: list[str] | None = None) -> int:

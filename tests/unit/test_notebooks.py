@@ -145,3 +145,15 @@ def test_problems_reports_every_problem_at_once():
 @pytest.mark.parametrize("path", LESSONS, ids=[path.name for path in LESSONS])
 def test_committed_lesson_notebook_has_no_problems(path):
     assert notebooks.problems(nbformat.read(path, as_version=4)) == []
+
+
+def test_problems_reports_a_figure_without_alt_text():
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("fig = plot()", execution_count=1)
+    figure = {"image/png": "iVBOR", "text/plain": "<Figure>"}
+    cell.outputs = [nbformat.v4.new_output("display_data", data=figure)]
+    nb.cells = [cell]
+    nb.metadata["kernelspec"] = {"name": "python3"}
+    assert any("alt text" in p for p in notebooks.problems(nb))
+    cell.metadata["mystnb"] = {"image": {"alt": "A line rising from left to right."}}
+    assert not any("alt text" in p for p in notebooks.problems(nb))
