@@ -60,10 +60,10 @@ $(STAMPS)/mathjax:
 book: setup  ## build the HTML book into _build/html (zero warnings allowed)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
-test: setup  ## run every check: lint, unit, notebooks (nbval), grading round trip, book build
+test: setup  ## every check: lint, unit, grading round trip, book build + browser, JupyterLab, nbval
 	$(BIN)/ruff check .
 	$(BIN)/python -m course_utils.notebooks check $(LESSONS)
-	$(BIN)/python -m pytest tests/unit tests/grading tests/book
+	$(BIN)/python -m pytest tests/unit tests/grading tests/book tests/lab
 	$(BIN)/python -m pytest -p tests.notebooks.nbval_plugin --nbval --nbval-current-env \
 	  --nbval-sanitize-with tests/notebooks/sanitize.cfg $(LESSONS) tests/notebooks
 
@@ -71,7 +71,7 @@ lint: setup  ## ruff on the package, tests and notebooks
 	$(BIN)/ruff check .
 
 lab: setup  ## JupyterLab on the course (exercises in notebooks/)
-	$(BIN)/jupyter lab --notebook-dir=.
+	$(BIN)/jupyter lab --ServerApp.root_dir=. $(if $(SUDO),,--allow-root)
 
 execute: setup  ## re-execute the lesson notebooks in place, in order, each in a fresh kernel
 	$(BIN)/python -m course_utils.notebooks execute $(LESSONS)
