@@ -7,7 +7,10 @@ demand: ``from course_utils import data, models, plots, repro, train``.
 
 from course_utils import repro
 
-__all__ = ["data", "grading", "models", "notebooks", "numpy_nn", "plots", "repro", "train"]
+__all__ = [
+    "data", "grading", "models", "notebooks", "numpy_nn", "plots", "preprocess", "repro", "train",
+    "versions",
+]
 __version__ = "0.1.0"
 
 repro.configure_environment()

@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["release", "grade"])
     parser.add_argument("assignments", nargs="*", help="default: all")
     parser.add_argument("--course-root", type=Path, default=Path.cwd())
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)  # assignments may come before or after options
     try:
         if args.command == "release":
             for path in release(args.course_root, args.assignments or None):

@@ -1,4 +1,5 @@
-"""Plotting helpers, one figure per function (activations: chapter 1; the rest: chapters 4–5).
+"""Plotting helpers, one figure per function (chapter 1: activations; chapter 3: images and
+class balance; chapters 4–5: training and evaluation).
 
 Each function returns the ``matplotlib.figure.Figure`` it drew, so notebooks can show it and
 tests can inspect its axes. Inputs are checked first and a wrong shape gets a clear error.
@@ -17,7 +18,9 @@ __all__ = [
     "RIGHT_COLOR",
     "WRONG_COLOR",
     "plot_activations",
+    "plot_class_counts",
     "plot_confusion_matrix",
+    "plot_image_grid",
     "plot_learning_curves",
     "plot_loss_curves",
     "plot_prediction_grid",
@@ -48,6 +51,85 @@ def plot_activations(
         ax.set_title(name)
         ax.set_xlabel("z")
         ax.legend(loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def plot_image_grid(
+    images: np.ndarray,
+    labels: np.ndarray,
+    class_names: Sequence[str],
+    n_rows: int = 3,
+    n_cols: int = 8,
+) -> Figure:
+    """The first ``n_rows × n_cols`` images, each titled with its class name (chapter 3)."""
+    images, labels = np.asarray(images), np.asarray(labels)
+    n = n_rows * n_cols
+    if images.ndim != 3:
+        raise ValueError(
+            f"images must be (n, height, width), got shape {images.shape}; reshape flat rows "
+            "first, e.g. images.reshape(-1, 28, 28)"
+        )
+    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(
+            f"labels must be 1-D integer class labels (argmax one-hot rows first), got shape "
+            f"{labels.shape} and dtype {labels.dtype}"
+        )
+    if n < 1 or len(images) < n or len(labels) < n:
+        raise ValueError(
+            f"a {n_rows}×{n_cols} grid needs {n} images and labels; got {len(images)} images "
+            f"and {len(labels)} labels"
+        )
+    if labels[:n].min() < 0 or labels[:n].max() >= len(class_names):
+        raise ValueError(f"a label is outside the {len(class_names)} class names")
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(1.5 * n_cols, 1.75 * n_rows), squeeze=False)
+    for ax, image, label in zip(axes.flat, images, labels):
+        ax.imshow(image, cmap="gray_r")
+        ax.set_title(class_names[label], fontsize=8)
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def plot_class_counts(
+    splits: Mapping[str, np.ndarray],
+    class_names: Sequence[str],
+    normalize: bool = False,
+) -> Figure:
+    """Examples per class as grouped horizontal bars, one colour per split (chapter 3).
+
+    ``splits`` maps a name to that split's integer labels, e.g. ``{"training": y_train,
+    "test": y_test}``. With ``normalize=True`` each bar is the class's fraction of its split,
+    so splits of different sizes can be compared.
+    """
+    if not splits:
+        raise ValueError("give at least one split, e.g. {'training': y_train}")
+    k = len(class_names)
+    counts = {}
+    for name, labels in splits.items():
+        labels = np.asarray(labels)
+        if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer) or len(labels) == 0:
+            raise ValueError(
+                f"split {name!r}: labels must be a non-empty 1-D integer array, got shape "
+                f"{labels.shape} and dtype {labels.dtype}"
+            )
+        if labels.min() < 0 or labels.max() >= k:
+            raise ValueError(f"split {name!r}: labels must lie in 0..{k - 1}")
+        counts[name] = np.bincount(labels, minlength=k)
+    fig, ax = plt.subplots(figsize=(8.5, 0.16 * k * max(len(splits), 2) + 1.2))
+    height = 0.8 / len(counts)
+    for offset, (name, values) in enumerate(counts.items()):
+        total = int(values.sum())
+        ax.barh(
+            np.arange(k) + (offset - (len(counts) - 1) / 2) * height,
+            values / total if normalize else values,
+            height=height,
+            label=f"{name} ({total:,} images)",
+        )
+    ax.set_yticks(np.arange(k), list(class_names))
+    ax.invert_yaxis()  # class 0 at the top, like a table
+    ax.set_xlabel("fraction of the split" if normalize else "number of images")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)  # beside the bars
     fig.tight_layout()
     return fig
 

@@ -46,4 +46,52 @@ def gradient_step(w, b, x, y, learning_rate):
 '''},
         expected_score=4.0,
     ),
+    # Parts 1, 3 and 5 solved; part 4 compiles with the one-hot loss for integer labels (passes
+    # the visible tests, fails the hidden ones); part 2 untouched: 2 + 2 + 2 of 10.
+    PartialSubmission(
+        assignment="02-environment",
+        solved=("part-1-build-mlp", "part-3-lenet", "part-5-initial-kernel"),
+        wrong={"part-4-classifier": '''
+def build_classifier(n_inputs, n_classes):
+    model = keras.Sequential([
+        keras.Input(shape=(n_inputs,)),
+        keras.layers.Dense(32, activation="relu"),
+        keras.layers.Dense(n_classes, activation="softmax"),
+    ])
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+'''},
+        expected_score=6.0,
+    ),
+    # Parts 1, 3 and 5 solved; part 4 puts the *first* examples of each class into validation
+    # (disjoint and stratified, so it passes the visible tests, but not random: the hidden tests
+    # catch it); part 2 untouched: 2 + 2 + 2 of 10.
+    PartialSubmission(
+        assignment="03-data-preparation",
+        solved=("part-1-scale", "part-3-one-hot", "part-5-standardize"),
+        wrong={"part-4-split": '''
+def stratified_split(labels, validation_fraction, seed):
+    val_idx = []
+    for c in np.unique(labels):
+        members = np.flatnonzero(labels == c)
+        val_idx.extend(members[:round(validation_fraction * len(members))])
+    val_idx = np.sort(np.array(val_idx))
+    return np.setdiff1d(np.arange(len(labels)), val_idx), val_idx
+'''},
+        expected_score=6.0,
+    ),
+    # Parts 1 and 5 solved; part 2 compiles with the default categorical cross-entropy while
+    # training on integer labels (the most common Keras loss mismatch); parts 3 and 4 untouched:
+    # 2 + 2 of 10.
+    PartialSubmission(
+        assignment="04-baseline-mlp",
+        solved=("part-1-build-model", "part-5-parameter-count"),
+        wrong={"part-2-compile": '''
+repro.set_seed(0)
+model = build_model()
+train_labels = y_train
+train.compile_model(model)  # categorical cross-entropy expects one-hot labels
+'''},
+        expected_score=4.0,
+    ),
 ]

@@ -42,6 +42,17 @@ PLOT_CASES = {
         lambda fig: titles(fig) == ["relu", "sigmoid", "tanh"]
         and all(ax.get_xlabel() == "z" for ax in fig.axes),
     ),
+    "plot_image_grid": (
+        lambda: plots.plot_image_grid(RNG.random((8, 4, 4)), Y_TRUE[:8], NAMES, n_rows=2, n_cols=4),
+        8,
+        lambda fig: titles(fig) == [NAMES[k] for k in Y_TRUE[:8]],
+    ),
+    "plot_class_counts": (
+        lambda: plots.plot_class_counts({"training": Y_TRUE, "test": Y_PRED}, NAMES),
+        1,
+        lambda fig: fig.axes[0].get_xlabel() == "number of images"
+        and [t.get_text() for t in fig.axes[0].get_yticklabels()] == list(NAMES),
+    ),
     "plot_learning_curves": (
         lambda: plots.plot_learning_curves(
             {"loss": [1.0, 0.5], "val_loss": [1.1, 0.7], "accuracy": [0.5, 0.8]}
@@ -128,6 +139,76 @@ def test_prediction_grid_shows_only_the_first_rows_times_cols_images():
 def test_prediction_grid_bad_input_raises_a_clear_value_error(images, y_true, y_pred, message):
     with pytest.raises(ValueError, match=message):
         plots.plot_prediction_grid(images, y_true, y_pred, NAMES, 2, 2)
+
+
+# --- image grid and class counts ---------------------------------------------------------------
+
+
+def test_image_grid_shows_only_the_first_rows_times_cols_images_in_order():
+    images = np.arange(10)[:, None, None] * np.ones((10, 3, 3))
+    fig = plots.plot_image_grid(images, np.array([0, 1, 2, 0, 1, 2, 0, 1, 2, 0]), NAMES, 2, 3)
+    assert len(fig.axes) == 6
+    shown = [ax.get_images()[0].get_array()[0, 0] for ax in fig.axes]
+    assert shown == [0, 1, 2, 3, 4, 5]
+    assert titles(fig) == ["cat", "dog", "bird", "cat", "dog", "bird"]
+
+
+@pytest.mark.parametrize(
+    ("images", "labels", "message"),
+    [
+        (np.zeros((4, 9)), [0] * 4, "reshape flat rows"),
+        (np.zeros((3, 3, 3)), [0] * 3, "needs 4 images"),
+        (np.zeros((4, 3, 3)), [0] * 3, "needs 4 images"),
+        (np.zeros((4, 3, 3)), [0, 1, 2, 3], "outside"),
+        (np.zeros((4, 3, 3)), [0, -1, 2, 0], "outside"),
+        (np.zeros((4, 3, 3)), np.eye(3, dtype=int)[[0, 1, 2, 0]], "1-D integer"),
+        (np.zeros((4, 3, 3)), [0.0, 1.0, 2.0, 0.0], "1-D integer"),
+    ],
+    ids=["flat-images", "few-images", "few-labels", "label-too-large", "negative-label",
+         "one-hot-labels", "float-labels"],
+)
+def test_image_grid_bad_input_raises_a_clear_value_error(images, labels, message):
+    with pytest.raises(ValueError, match=message):
+        plots.plot_image_grid(images, np.asarray(labels), NAMES, 2, 2)
+
+
+def bar_widths(fig: Figure) -> list[list[float]]:
+    """Bar lengths per split (one container of bars per split), in class order."""
+    return [[bar.get_width() for bar in bars] for bars in fig.axes[0].containers]
+
+
+def test_class_counts_bars_are_the_counts_per_class_with_absent_classes_zero():
+    fig = plots.plot_class_counts({"a": np.array([0, 0, 1]), "b": np.array([2, 2, 2, 2])}, NAMES)
+    assert bar_widths(fig) == [[2, 1, 0], [0, 0, 4]]
+
+
+def test_class_counts_normalized_bars_are_fractions_of_each_split():
+    fig = plots.plot_class_counts({"a": np.array([0, 0, 1, 2])}, NAMES, normalize=True)
+    assert bar_widths(fig) == [[0.5, 0.25, 0.25]]
+    assert fig.axes[0].get_xlabel() == "fraction of the split"
+
+
+def test_class_counts_legend_names_each_split_with_its_size():
+    fig = plots.plot_class_counts({"training": np.zeros(1200, int), "test": Y_TRUE}, NAMES)
+    legend = [text.get_text() for text in fig.axes[0].get_legend().get_texts()]
+    assert legend == ["training (1,200 images)", "test (40 images)"]
+
+
+def test_class_counts_first_class_is_drawn_at_the_top():
+    fig = plots.plot_class_counts({"a": Y_TRUE}, NAMES)
+    bottom, top = fig.axes[0].get_ylim()
+    assert bottom > top  # y axis inverted: class 0 (y = 0) at the top
+
+
+@pytest.mark.parametrize(
+    "splits",
+    [{}, {"a": np.array([], dtype=int)}, {"a": np.array([0, 3])}, {"a": np.array([0.0, 1.0])},
+     {"a": np.eye(3, dtype=int)}],
+    ids=["no-splits", "empty-split", "label-too-large", "float-labels", "one-hot-labels"],
+)
+def test_class_counts_bad_input_raises_value_error(splits):
+    with pytest.raises(ValueError):
+        plots.plot_class_counts(splits, NAMES)
 
 
 # --- confusion matrix ---------------------------------------------------------------------------
