@@ -103,6 +103,8 @@ def autograde(course_root: Path, names: list[str] | None = None) -> list[Score]:
 
     course_root = Path(course_root).resolve()
     names = names or _submitted_assignments(course_root)
+    if not names:
+        return []
     with tempfile.TemporaryDirectory(prefix="nbgrader-gradebook-") as scratch:
         for name in names:
             _nbgrader(course_root, "generate_assignment", name, "--force",
