@@ -8,8 +8,8 @@ demand: ``from course_utils import data, models, plots, repro, train``.
 from course_utils import repro
 
 __all__ = [
-    "data", "grading", "models", "notebooks", "numpy_nn", "plots", "preprocess", "repro", "train",
-    "versions",
+    "data", "grading", "metrics", "models", "notebooks", "numpy_nn", "plots", "preprocess",
+    "regularization", "repro", "train", "versions",
 ]
 __version__ = "0.1.0"
 

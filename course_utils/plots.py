@@ -14,11 +14,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from course_utils import metrics
+
 __all__ = [
     "RIGHT_COLOR",
     "WRONG_COLOR",
     "plot_activations",
     "plot_class_counts",
+    "plot_confused_examples",
     "plot_confusion_matrix",
     "plot_image_grid",
     "plot_learning_curves",
@@ -235,8 +238,7 @@ def plot_confusion_matrix(
     labels = np.concatenate([y_true, y_pred])
     if len(labels) and (labels.min() < 0 or labels.max() >= k):
         raise ValueError(f"labels must lie in 0..{k - 1}")
-    counts = np.zeros((k, k), dtype=int)
-    np.add.at(counts, (y_true, y_pred), 1)
+    counts = metrics.confusion_matrix(y_true, y_pred, n_classes=k)
     values = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1) if normalize else counts
     fig, ax = plt.subplots(figsize=(0.8 * k + 2, 0.7 * k + 1.5))
     sns.heatmap(
@@ -245,5 +247,72 @@ def plot_confusion_matrix(
     )
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
+    fig.tight_layout()
+    return fig
+
+
+def plot_confused_examples(
+    images: np.ndarray,
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    pairs: Sequence[Sequence[int]],
+    class_names: Sequence[str],
+    n_examples: int = 6,
+    probabilities: np.ndarray | None = None,
+) -> Figure:
+    """Mistakes of each class pair, both directions, one row per direction (chapter 5).
+
+    For a pair ``(a, b)`` (extra items such as a count are ignored, so the output of
+    ``metrics.most_confused_pairs`` fits) the first row shows the first ``n_examples`` images of
+    true class ``a`` predicted as ``b``, the second row those of ``b`` predicted as ``a``; each
+    row is labelled with both classes and how many such images there are. Titles give an image's
+    index and, with ``probabilities`` (one row per image), the probability of the wrong answer.
+    """
+    images, y_true, y_pred = np.asarray(images), np.asarray(y_true), np.asarray(y_pred)
+    if images.ndim != 3:
+        raise ValueError(f"images must be (n, height, width), got shape {images.shape}")
+    if y_true.ndim != 1 or y_pred.ndim != 1 or not len(images) == len(y_true) == len(y_pred):
+        raise ValueError(
+            f"y_true and y_pred must be 1-D integer labels, one per image: got shapes "
+            f"{y_true.shape} and {y_pred.shape} for {len(images)} images"
+        )
+    if probabilities is not None:
+        probabilities = np.asarray(probabilities)
+        if probabilities.shape != (len(images), len(class_names)):
+            raise ValueError(
+                f"probabilities must be (n_images, n_classes) = ({len(images)}, "
+                f"{len(class_names)}), got shape {probabilities.shape}"
+            )
+    if not isinstance(n_examples, int) or n_examples < 1:
+        raise ValueError(f"n_examples must be a positive int, got {n_examples!r}")
+    k = len(class_names)
+    directions = []
+    for pair in pairs:
+        a, b = int(pair[0]), int(pair[1])
+        if a == b or not (0 <= a < k and 0 <= b < k):
+            raise ValueError(f"pair {tuple(pair)}: need two different classes in 0..{k - 1}")
+        directions += [(a, b), (b, a)]
+    if not directions:
+        raise ValueError("give at least one pair of classes, e.g. [(0, 6)]")
+    fig, axes = plt.subplots(
+        len(directions), n_examples, figsize=(1.25 * n_examples + 2.2, 1.5 * len(directions)),
+        squeeze=False,
+    )
+    for row, (true, pred) in zip(axes, directions):
+        indices = np.flatnonzero((y_true == true) & (y_pred == pred))
+        row[0].set_ylabel(
+            f"true: {class_names[true]}\npredicted: {class_names[pred]}\n{len(indices)} images",
+            rotation=0, ha="right", va="center", fontsize=9,
+        )
+        for ax in row:
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.spines[:].set_visible(False)
+        for ax, index in zip(row, indices):
+            ax.imshow(images[index], cmap="gray_r")
+            title = f"#{index}"
+            if probabilities is not None:
+                title += f"  p={probabilities[index, pred]:.2f}"
+            ax.set_title(title, color=WRONG_COLOR, fontsize=8)
     fig.tight_layout()
     return fig

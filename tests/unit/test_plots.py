@@ -80,6 +80,16 @@ PLOT_CASES = {
         and fig.axes[0].get_ylabel() == "true"
         and [t.get_text() for t in fig.axes[0].get_yticklabels()] == list(NAMES),
     ),
+    "plot_confused_examples": (
+        lambda: plots.plot_confused_examples(
+            RNG.random((40, 4, 4)), Y_TRUE, Y_PRED, [(0, 1), (1, 2)], NAMES, n_examples=3
+        ),
+        12,
+        lambda fig: [ax.get_ylabel().split("\n")[:2] for ax in fig.axes[::3]] == [
+            ["true: cat", "predicted: dog"], ["true: dog", "predicted: cat"],
+            ["true: dog", "predicted: bird"], ["true: bird", "predicted: dog"],
+        ],
+    ),
 }
 
 
@@ -257,6 +267,64 @@ def test_confusion_matrix_normalized_rows_sum_to_one():
 def test_confusion_matrix_bad_input_raises_value_error(y_true, y_pred):
     with pytest.raises(ValueError):
         plots.plot_confusion_matrix(np.asarray(y_true), np.asarray(y_pred), NAMES)
+
+
+# --- confused examples -------------------------------------------------------------------------
+
+CONFUSED_TRUE = np.array([0, 1, 0, 1, 0, 2, 1, 0])
+CONFUSED_PRED = np.array([1, 0, 1, 1, 1, 2, 0, 0])  # 0→1 at 0, 2, 4; 1→0 at 1, 6
+
+
+def shown_images(fig: Figure) -> list[float]:
+    """The value of the top-left pixel of each image shown, axes with no image left out."""
+    return [ax.get_images()[0].get_array()[0, 0] for ax in fig.axes if ax.get_images()]
+
+
+def test_confused_examples_show_the_first_mistakes_of_each_direction_in_order():
+    images = np.arange(8)[:, None, None] * np.ones((8, 3, 3))
+    fig = plots.plot_confused_examples(images, CONFUSED_TRUE, CONFUSED_PRED, [(0, 1)], NAMES, 2)
+    assert shown_images(fig) == [0, 2, 1, 6]  # row 0→1 stops after 2 of 3; row 1→0 has 2
+    assert [ax.get_title() for ax in fig.axes] == ["#0", "#2", "#1", "#6"]
+
+
+def test_confused_examples_rows_count_all_mistakes_and_leave_missing_slots_empty():
+    fig = plots.plot_confused_examples(
+        np.zeros((8, 3, 3)), CONFUSED_TRUE, CONFUSED_PRED, [(0, 1, 5)], NAMES, 4
+    )
+    assert len(fig.axes) == 8
+    assert [ax.get_ylabel().split("\n")[2] for ax in fig.axes[::4]] == ["3 images", "2 images"]
+    assert [len(ax.get_images()) for ax in fig.axes] == [1, 1, 1, 0, 1, 1, 0, 0]
+
+
+def test_confused_examples_titles_are_red_and_give_the_probability_of_the_wrong_class():
+    probabilities = np.tile([0.25, 0.7, 0.05], (8, 1))
+    fig = plots.plot_confused_examples(
+        np.zeros((8, 3, 3)), CONFUSED_TRUE, CONFUSED_PRED, [(0, 1)], NAMES, 1, probabilities
+    )
+    assert [ax.get_title() for ax in fig.axes] == ["#0  p=0.70", "#1  p=0.25"]
+    assert mcolors.to_hex(fig.axes[0].title.get_color()) == mcolors.to_hex(plots.WRONG_COLOR)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"images": np.zeros((8, 9))}, "images must be"),
+        ({"y_true": CONFUSED_TRUE[:7]}, "one per image"),
+        ({"y_pred": np.eye(3)[CONFUSED_PRED]}, "1-D"),
+        ({"pairs": []}, "at least one pair"),
+        ({"pairs": [(1, 1)]}, "two different classes"),
+        ({"pairs": [(0, 3)]}, "two different classes"),
+        ({"n_examples": 0}, "n_examples"),
+        ({"probabilities": np.zeros((8, 2))}, "probabilities"),
+    ],
+    ids=["flat-images", "few-labels", "one-hot-pred", "no-pairs", "same-class",
+         "class-too-large", "no-examples", "probabilities-shape"],
+)
+def test_confused_examples_bad_input_raises_a_clear_value_error(kwargs, message):
+    arguments = {"images": np.zeros((8, 3, 3)), "y_true": CONFUSED_TRUE,
+                 "y_pred": CONFUSED_PRED, "pairs": [(0, 1)], "class_names": NAMES} | kwargs
+    with pytest.raises(ValueError, match=message):
+        plots.plot_confused_examples(**arguments)
 
 
 # --- curves and activations ---------------------------------------------------------------------
