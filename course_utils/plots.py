@@ -1,5 +1,5 @@
 """Plotting helpers, one figure per function (chapter 1: activations; chapter 3: images and
-class balance; chapters 4–5: training and evaluation).
+class balance; chapters 4–5: training and evaluation; chapter 6: comparing runs and layers).
 
 Each function returns the ``matplotlib.figure.Figure`` it drew, so notebooks can show it and
 tests can inspect its axes. Inputs are checked first and a wrong shape gets a clear error.
@@ -13,6 +13,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from course_utils import metrics
 
@@ -24,9 +25,11 @@ __all__ = [
     "plot_confused_examples",
     "plot_confusion_matrix",
     "plot_image_grid",
+    "plot_layer_profile",
     "plot_learning_curves",
     "plot_loss_curves",
     "plot_prediction_grid",
+    "plot_run_comparison",
 ]
 
 RIGHT_COLOR = "green"
@@ -314,5 +317,70 @@ def plot_confused_examples(
             if probabilities is not None:
                 title += f"  p={probabilities[index, pred]:.2f}"
             ax.set_title(title, color=WRONG_COLOR, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_run_comparison(
+    histories: Mapping[str, Any], keys: Sequence[str] = ("val_loss", "val_accuracy")
+) -> Figure:
+    """One panel per logged quantity, one line per run: several models compared (chapter 6).
+
+    ``histories`` maps a run's name to its ``keras.callbacks.History`` or its ``history``
+    mapping. A run stopped early draws a shorter line; a run that lacks a key is left out of
+    that panel.
+    """
+    if not histories:
+        raise ValueError("give at least one named run, e.g. {'baseline': history}")
+    logs = {name: getattr(run, "history", run) for name, run in histories.items()}
+    for name, log in logs.items():
+        if not isinstance(log, Mapping):
+            raise TypeError(f"run {name!r}: expected a keras History or a mapping, "
+                            f"got {type(log).__name__}")
+    present = [key for key in keys if any(key in log for log in logs.values())]
+    if not present:
+        raise ValueError(f"no run has any of {list(keys)}")
+    fig, axes = plt.subplots(1, len(present), figsize=(5.5 * len(present), 3.8), squeeze=False)
+    for ax, key in zip(axes[0], present):
+        for name, log in logs.items():
+            if key in log:
+                ax.plot(np.arange(1, len(log[key]) + 1), log[key], label=name)
+        ax.set_title(key)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(key)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes[0][-1].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_layer_profile(
+    profiles: Mapping[str, Sequence[float] | Mapping[str, float]],
+    ylabel: str,
+    log_scale: bool = True,
+) -> Figure:
+    """A quantity per layer, one line per network; layer 1 is next to the input (chapter 6).
+
+    Each value of ``profiles`` lists one number per layer, in order, or maps layer names to
+    numbers (as ``regularization.gradient_norms`` returns). Log scale by default, because
+    gradients and activations change by factors from layer to layer.
+    """
+    if not profiles:
+        raise ValueError("give at least one named profile")
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    for name, values in profiles.items():
+        values = np.asarray(list(values.values()) if isinstance(values, Mapping) else values,
+                            dtype=float)
+        if values.ndim != 1 or len(values) == 0:
+            raise ValueError(f"profile {name!r} must hold one number per layer")
+        if log_scale and np.any(values <= 0):
+            raise ValueError(f"profile {name!r} has values <= 0, which a log scale cannot show")
+        ax.plot(np.arange(1, len(values) + 1), values, "o-", label=name)
+    if log_scale:
+        ax.set_yscale("log")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("layer (1 = next to the input)")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

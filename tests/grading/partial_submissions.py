@@ -113,4 +113,17 @@ precision, recall = precision_recall(matrix)
 '''},
         expected_score=4.0,
     ),
+    # Parts 2, 3 and 5 solved; part 1 monitors val_accuracy with mode="min" (passes the visible
+    # tests, but the callback now treats the worst accuracy as the best: the hidden tests catch
+    # it), which still lets part 3 train; part 4 untouched: 2 + 2 + 2 of 10.
+    PartialSubmission(
+        assignment="06-regularization",
+        solved=("part-2-build-model", "part-3-train", "part-5-by-hand"),
+        wrong={"part-1-early-stopping": '''
+early_stopping = keras.callbacks.EarlyStopping(
+    monitor="val_accuracy", patience=5, restore_best_weights=True, mode="min"
+)
+'''},
+        expected_score=6.0,
+    ),
 ]

@@ -90,6 +90,24 @@ PLOT_CASES = {
             ["true: dog", "predicted: bird"], ["true: bird", "predicted: dog"],
         ],
     ),
+    "plot_run_comparison": (
+        lambda: plots.plot_run_comparison({
+            "baseline": {"val_loss": [1.0, 0.8, 0.9], "val_accuracy": [0.5, 0.6, 0.6]},
+            "dropout": {"val_loss": [1.0, 0.7], "val_accuracy": [0.5, 0.7]},
+        }),
+        2,
+        lambda fig: titles(fig) == ["val_loss", "val_accuracy"]
+        and [ax.get_xlabel() for ax in fig.axes] == ["epoch", "epoch"],
+    ),
+    "plot_layer_profile": (
+        lambda: plots.plot_layer_profile(
+            {"sigmoid": [1e-6, 1e-4, 1e-2], "relu": {"h1": 0.1, "h2": 0.2, "out": 0.3}},
+            ylabel="gradient norm",
+        ),
+        1,
+        lambda fig: fig.axes[0].get_ylabel() == "gradient norm"
+        and fig.axes[0].get_yscale() == "log",
+    ),
 }
 
 
@@ -386,3 +404,59 @@ def test_activations_draw_the_derivative_as_second_line():
 def test_activations_bad_input_raises_value_error(functions, z):
     with pytest.raises(ValueError):
         plots.plot_activations(functions, z)
+
+
+# --- run comparison and layer profile (chapter 6) ------------------------------------------------
+
+
+def test_run_comparison_draws_one_line_per_run_and_a_shorter_line_for_an_early_stop():
+    fig = plots.plot_run_comparison(
+        {"a": {"val_loss": [3, 2, 1]}, "b": {"val_loss": [3, 2]}}, keys=("val_loss",))
+    lines = fig.axes[0].get_lines()
+    assert [line.get_label() for line in lines] == ["a", "b"]
+    assert [list(line.get_xdata()) for line in lines] == [[1, 2, 3], [1, 2]]
+
+
+def test_run_comparison_leaves_a_run_out_of_a_panel_it_has_no_values_for():
+    fig = plots.plot_run_comparison(
+        {"a": {"val_loss": [1.0], "val_accuracy": [0.5]}, "b": {"val_loss": [1.0]}})
+    assert [len(ax.get_lines()) for ax in fig.axes] == [2, 1]
+
+
+def test_run_comparison_accepts_keras_history_like_objects():
+    class History:
+        history = {"val_accuracy": [0.2, 0.4]}
+
+    fig = plots.plot_run_comparison({"run": History()}, keys=("val_accuracy",))
+    np.testing.assert_array_equal(fig.axes[0].get_lines()[0].get_ydata(), [0.2, 0.4])
+
+
+@pytest.mark.parametrize(
+    ("histories", "error"),
+    [({}, ValueError), ({"a": {"loss": [1.0]}}, ValueError), ({"a": [0.5, 0.4]}, TypeError)],
+    ids=["no-runs", "no-known-key", "not-a-mapping"],
+)
+def test_run_comparison_bad_input_raises(histories, error):
+    with pytest.raises(error):
+        plots.plot_run_comparison(histories)
+
+
+def test_layer_profile_numbers_layers_from_one_in_the_given_order():
+    fig = plots.plot_layer_profile({"net": {"h1": 3.0, "h2": 2.0, "out": 1.0}}, "norm")
+    line = fig.axes[0].get_lines()[0]
+    assert list(line.get_xdata()) == [1, 2, 3]
+    assert list(line.get_ydata()) == [3.0, 2.0, 1.0]
+
+
+def test_layer_profile_linear_scale_accepts_zeros():
+    fig = plots.plot_layer_profile({"net": [0.0, 1.0]}, "std", log_scale=False)
+    assert fig.axes[0].get_yscale() == "linear"
+
+
+@pytest.mark.parametrize(
+    "profiles", [{}, {"net": []}, {"net": [[1.0, 2.0]]}, {"net": [1.0, 0.0]}],
+    ids=["no-profiles", "empty", "2d", "zero-on-log-scale"],
+)
+def test_layer_profile_bad_input_raises_value_error(profiles):
+    with pytest.raises(ValueError):
+        plots.plot_layer_profile(profiles, "norm")
