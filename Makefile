@@ -82,8 +82,10 @@ release: setup  ## regenerate notebooks/ (student copies) from solutions/ with n
 grade: setup  ## autograde everything in submitted/<student>/<assignment>/ and print scores
 	$(BIN)/python -m course_utils.grading grade
 
-bench: setup  ## training-throughput benchmark, writes benchmarks/train_throughput.json
+bench: setup  ## benchmarks: training throughput (chapter 4) and the framework comparison (chapter 7)
 	$(BIN)/python benchmarks/train_throughput.py
+	$(BIN)/python benchmarks/framework_comparison.py
+	@echo "re-execute the chapters that show these numbers: make execute"
 
 clean:  ## remove build outputs (keeps the virtual environment)
 	rm -rf _build .pytest_cache .ruff_cache

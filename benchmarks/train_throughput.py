@@ -43,7 +43,6 @@ import os
 import platform
 import statistics
 import sys
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -54,6 +53,7 @@ import numpy as np
 
 # Importing course_utils sets TF_CPP_MIN_LOG_LEVEL and KERAS_BACKEND; TensorFlow loads after it.
 from course_utils import data, models, repro, train
+from course_utils.throughput import forward_flops, matmul_rate, training_flops
 
 if TYPE_CHECKING:
     import keras
@@ -81,22 +81,6 @@ N_CLASSES = LAYER_SIZES[-1]
 # "about 1.0 MFLOP" of the issue, and the count used here (TRAINING_FLOPS). Bias adds, ReLU,
 # softmax, the loss (a few thousand flops per sample) and the Adam update (~235k parameters x ~10
 # flops per *step*, shared by the batch) are left out; they are small next to the matmuls.
-
-
-def matmul_macs(layer_sizes: Sequence[int]) -> list[int]:
-    """Multiply-adds of each dense layer's matmul for one sample."""
-    return [n_in * n_out for n_in, n_out in zip(layer_sizes, layer_sizes[1:], strict=False)]
-
-
-def forward_flops(layer_sizes: Sequence[int]) -> int:
-    """Forward-pass FLOPs of one sample through a stack of dense layers."""
-    return 2 * sum(matmul_macs(layer_sizes))
-
-
-def training_flops(layer_sizes: Sequence[int]) -> int:
-    """Forward + weight gradients + input gradients of every layer but the first (see above)."""
-    macs = matmul_macs(layer_sizes)
-    return 2 * (sum(macs) + sum(macs) + sum(macs[1:]))
 
 
 FORWARD_FLOPS = forward_flops(LAYER_SIZES)
@@ -153,28 +137,6 @@ def load_training_data(samples: int | None) -> tuple[np.ndarray, np.ndarray]:
     x = x_train.reshape(len(x_train), -1).astype(np.float32) / np.float32(255.0)
     y = np.eye(N_CLASSES, dtype=np.float32)[y_train]
     return x, y
-
-
-def time_repeats(run: Callable[[], object], repeats: int) -> list[float]:
-    """Seconds of each of ``repeats`` calls of ``run``, after one untimed warm-up call."""
-    run()
-    seconds = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        seconds.append(time.perf_counter() - start)
-    return seconds
-
-
-def matmul_rate(run: Callable[[], object], n: int, repeats: int) -> dict[str, Any]:
-    """GFLOP/s (2 n^3 flops per matmul) of ``run``: best and median of ``repeats``."""
-    seconds = time_repeats(run, repeats)
-    flops = 2 * n**3
-    return {
-        "gflops_best": flops / min(seconds) / 1e9,
-        "gflops_median": flops / statistics.median(seconds) / 1e9,
-        "seconds": seconds,
-    }
 
 
 def measure_matmul(n: int, repeats: int) -> dict[str, Any]:

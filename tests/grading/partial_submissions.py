@@ -126,4 +126,25 @@ early_stopping = keras.callbacks.EarlyStopping(
 '''},
         expected_score=6.0,
     ),
+    # Parts 1, 2 and 4 solved; part 3 forgets optimizer.zero_grad(), so gradients pile up from
+    # batch to batch (the visible tests pass, the hidden ones count the calls); part 5 untouched:
+    # 2 + 2 + 2 of 10.
+    PartialSubmission(
+        assignment="07-framework-comparison",
+        solved=("part-1-build-model", "part-2-to-tensors", "part-4-accuracy"),
+        wrong={"part-3-train-one-epoch": '''
+def train_one_epoch(model, optimizer, loss_fn, inputs, targets, batch_size, generator):
+    model.train()
+    order = torch.randperm(len(inputs), generator=generator)
+    losses = []
+    for start in range(0, len(inputs), batch_size):
+        batch = order[start:start + batch_size]
+        loss = loss_fn(model(inputs[batch]), targets[batch])
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return float(np.mean(losses))
+'''},
+        expected_score=6.0,
+    ),
 ]

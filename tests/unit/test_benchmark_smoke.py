@@ -1,4 +1,4 @@
-"""Smoke test of benchmarks/train_throughput.py: a --quick run writes a complete JSON report."""
+"""Smoke tests of the benchmarks: a --quick run writes a complete JSON report."""
 
 from __future__ import annotations
 
@@ -44,3 +44,20 @@ def test_quick_benchmark_writes_report(tmp_path: Path) -> None:
     assert report["matmul"]["tensorflow"]["gflops_best"] > 0
     assert set(report["speedup_course_over_keras"]) == {"32", "128"}
     assert report["model"]["training_flops_per_sample"] > 0
+
+
+@pytest.mark.slow
+def test_quick_framework_comparison_writes_report(tmp_path: Path) -> None:
+    output = tmp_path / "comparison.json"
+    completed = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "benchmarks" / "framework_comparison.py"), "--quick",
+         "--output", str(output)],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    assert "of matmul" in completed.stdout  # the table was printed
+    report = json.loads(output.read_text())
+    assert report["quick"] is True
+    assert [run["framework"] for run in report["runs"]] == ["pytorch", "numpy"]
+    assert all(run["samples"] == 4096 and len(run["epoch_seconds"]) == 2 for run in report["runs"])
+    assert report["matmul"]["numpy_gflops"] > 0
