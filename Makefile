@@ -60,12 +60,18 @@ $(STAMPS)/mathjax:
 book: setup  ## build the HTML book into _build/html (zero warnings allowed)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
+# Tests run on TEST_WORKERS processes (pytest-xdist), a test file or notebook per process at a
+# time: most checks are bound by per-step overhead on one core, so two workers on two cores
+# finish much sooner. TEST_WORKERS=0 runs everything in one process.
+TEST_WORKERS ?= 2
+
 test: setup  ## every check: lint, unit, grading round trip, book build + browser, JupyterLab, nbval
 	$(BIN)/ruff check .
 	$(BIN)/python -m course_utils.notebooks check $(LESSONS)
-	$(BIN)/python -m pytest tests/unit tests/grading tests/book tests/lab
-	$(BIN)/python -m pytest -p tests.notebooks.nbval_plugin --nbval --nbval-current-env \
-	  --nbval-sanitize-with tests/notebooks/sanitize.cfg $(LESSONS) tests/notebooks
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile \
+	  -p tests.notebooks.nbval_plugin --nbval --nbval-current-env \
+	  --nbval-sanitize-with tests/notebooks/sanitize.cfg \
+	  tests/unit tests/grading tests/book tests/lab tests/notebooks $(LESSONS)
 
 lint: setup  ## ruff on the package, tests and notebooks
 	$(BIN)/ruff check .

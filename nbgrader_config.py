@@ -20,3 +20,35 @@ c.OverwriteCells.add_missing_cells = True
 # A submission that hangs must not hang the class: per-cell limit in seconds.
 c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
+
+# --- Autograding that survives bad submissions (book/using-the-course.md explains it).
+# nbgrader's autograde pipeline, with its Execute replaced by GuardedExecute (the sandboxed
+# kernel, a time limit for the whole notebook, a dead or hung kernel scores the rest 0) and
+# two steps added before the grades are saved: stderr in a grade cell no longer zeroes it, and
+# no output is stored longer than TruncateOutputs.max_chars.
+c.Autograde.autograde_preprocessors = [
+    "course_utils.preprocessors.GuardedExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "course_utils.preprocessors.StderrToStdout",
+    "nbgrader.preprocessors.LimitOutput",
+    "course_utils.preprocessors.TruncateOutputs",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+# Limits of the grading kernel (the per-cell limit is c.Execute.timeout above). The CPU limit
+# defaults to twice the notebook limit; TensorFlow alone maps about 2.5 GB of address space.
+c.GuardedExecute.notebook_timeout = 600
+c.GuardedExecute.memory_limit_mb = 6144
+c.GuardedExecute.file_limit_mb = 256
+c.GuardedExecute.process_limit = 512
+c.TruncateOutputs.max_chars = 100_000
+
+# Feedback shows neither the hidden tests' source nor tracebacks that quote it.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "course_utils.preprocessors.HideHiddenTestTracebacks",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]

@@ -8,8 +8,9 @@ demand: ``from course_utils import data, models, plots, repro, train``.
 from course_utils import repro
 
 __all__ = [
-    "data", "grading", "metrics", "models", "notebooks", "numpy_nn", "plots", "preprocess",
-    "regularization", "repro", "train", "versions",
+    "data", "frameworks", "grading", "metrics", "models", "notebooks", "numpy_nn", "plots",
+    "preprocess", "preprocessors", "regularization", "repro", "sandbox", "submissions", "tamper",
+    "throughput", "train", "versions",
 ]
 __version__ = "0.1.0"
 

@@ -18,6 +18,9 @@ import sys
 from collections.abc import Mapping
 from importlib import metadata
 
+from packaging.specifiers import SpecifierSet
+from packaging.version import InvalidVersion, Version
+
 __all__ = ["COURSE_DISTRIBUTION", "installed_version", "pin_mismatches", "pinned_versions"]
 
 COURSE_DISTRIBUTION = "course_utils"
@@ -56,7 +59,17 @@ def pin_mismatches(pins: Mapping[str, str] | None = None) -> dict[str, tuple[str
     """
     pins = pinned_versions() if pins is None else pins
     found = {package: (pinned, installed_version(package)) for package, pinned in pins.items()}
-    return {package: pair for package, pair in found.items() if pair[0] != pair[1]}
+    return {package: pair for package, pair in found.items() if not _satisfies(*pair)}
+
+
+def _satisfies(pinned: str, installed: str | None) -> bool:
+    """PEP 440 ``==``: a pin without a local label accepts local builds (2.13.0 -> 2.13.0+cpu)."""
+    if installed is None:
+        return False
+    try:
+        return Version(installed) in SpecifierSet(f"=={pinned}")
+    except InvalidVersion:
+        return installed == pinned
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,7 +3,9 @@ tests/conftest.py)."""
 
 from __future__ import annotations
 
+import fcntl
 import functools
+import os
 import subprocess
 import sys
 import threading
@@ -28,17 +30,28 @@ def toc_files() -> list[str]:
 
 @pytest.fixture(scope="session")
 def built_book(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """Build the book once, into a scratch folder, as `make book` does; (html folder, log)."""
-    out = tmp_path_factory.mktemp("book")
-    jupyter_book = Path(sys.executable).parent / "jupyter-book"
-    result = subprocess.run(
-        [str(jupyter_book), "build", str(REPO), "-W", "-n", "--keep-going",
-         "--path-output", str(out)],
-        capture_output=True, text=True, cwd=REPO,
-    )
-    log = result.stdout + result.stderr
-    assert result.returncode == 0, log[-5000:]
-    return out / "_build" / "html", log
+    """Build the book once, into a scratch folder, as `make book` does; (html folder, log).
+
+    Under pytest-xdist (`make test`) the test files of this folder may run on different workers;
+    the first one to get here builds the book, the others wait for it and reuse the build.
+    """
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the run's folder, above each worker's own
+    out, log_file = shared / "book", shared / "book-build.log"
+    with open(shared / "book.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not log_file.exists():
+            jupyter_book = Path(sys.executable).parent / "jupyter-book"
+            result = subprocess.run(
+                [str(jupyter_book), "build", str(REPO), "-W", "-n", "--keep-going",
+                 "--path-output", str(out)],
+                capture_output=True, text=True, cwd=REPO,
+            )
+            log = result.stdout + result.stderr
+            assert result.returncode == 0, log[-5000:]
+            log_file.write_text(log)
+    return out / "_build" / "html", log_file.read_text()
 
 
 class QuietHandler(SimpleHTTPRequestHandler):

@@ -42,7 +42,8 @@ def test_cli_accepts_assignment_names_before_or_after_options(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, order: str
 ) -> None:
     calls = []
-    monkeypatch.setattr(grading, "autograde", lambda root, names: calls.append(names) or [])
+    monkeypatch.setattr(grading, "autograde",
+                        lambda root, names, limits=None: calls.append(names) or [])
     options = ["--course-root", str(tmp_path)]
     argv = ["grade", *options, "01-a"] if order == "options first" else ["grade", "01-a", *options]
     assert grading.main(argv) == 0

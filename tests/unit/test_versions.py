@@ -78,3 +78,11 @@ def test_main_fails_and_names_the_package_that_differs(monkeypatch, capsys):
     out = capsys.readouterr().out
     assert f"numpy  pinned 0.0.1, installed {np.__version__}  <- differs" in out
     assert "1 of 1 pinned packages differ" in out
+
+
+def test_a_local_build_meets_a_pin_without_local_label(monkeypatch):
+    # torch==2.13.0 is met by the CPU build 2.13.0+cpu (PEP 440), but not by 2.13.1
+    monkeypatch.setattr(versions, "installed_version", lambda package: "2.13.0+cpu")
+    assert versions.pin_mismatches({"torch": "2.13.0"}) == {}
+    monkeypatch.setattr(versions, "installed_version", lambda package: "2.13.1")
+    assert versions.pin_mismatches({"torch": "2.13.0"}) == {"torch": ("2.13.0", "2.13.1")}

@@ -1,0 +1,115 @@
+"""What the grading protections cost: autograding time per clean submission, with and without.
+
+Without: nbgrader as it comes (the course's basic settings only), one `nbgrader autograde` and
+one `nbgrader generate_feedback` for the whole class, the notebook's own kernel. With:
+`course_utils.grading.autograde` (pre-flight and tamper checks, one nbgrader process per
+student, the sandboxed kernel with limits, the extra preprocessors). Same machine, same run,
+same submissions (exercise 1 answered with the instructor's solution). A third
+configuration, everything but the sandbox kernel, splits the cost between the two. Each
+configuration runs ``--rounds`` times, alternating, and the fastest counts. Writes
+benchmarks/grading_overhead.json.
+
+    .venv/bin/python benchmarks/grading_overhead.py [--students 6]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from course_utils import grading, sandbox  # noqa: E402
+from tests.grading.adversarial import ASSIGNMENT, NOTEBOOK, answered  # noqa: E402
+
+STOCK_CONFIG = '''c = get_config()
+c.CourseDirectory.course_id = "benchmark"
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "notebooks"
+c.OverwriteCells.add_missing_cells = True
+c.Execute.timeout = 60
+'''
+
+
+def make_class(root: Path, students: int, config: str | None) -> Path:
+    root.mkdir(parents=True)
+    if config is None:
+        shutil.copy2(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
+    else:
+        (root / "nbgrader_config.py").write_text(config)
+    shutil.copytree(REPO / "solutions" / ASSIGNMENT, root / "solutions" / ASSIGNMENT)
+    for index in range(students):
+        folder = root / "submitted" / f"student-{index:02d}" / ASSIGNMENT
+        folder.mkdir(parents=True)
+        nbformat.write(answered(), folder / NOTEBOOK)
+    return root
+
+
+def stock_nbgrader(root: Path) -> None:
+    def run(*args: str) -> None:
+        subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root, check=True,
+                       capture_output=True)
+
+    run("generate_assignment", ASSIGNMENT, "--force", "--CourseDirectory.release_directory=rel")
+    run("autograde", ASSIGNMENT, "--force")
+    run("generate_feedback", ASSIGNMENT, "--force")
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=6)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    seconds: dict[str, float] = {}
+    cpu: dict[str, float] = {}  # CPU seconds of every process the run started: steadier than
+    # wall time when other jobs share the machine
+    configurations = {"without": None, "with": grading.Limits(),
+                      "with, no sandbox kernel": grading.Limits(sandbox=False)}
+    with tempfile.TemporaryDirectory(prefix="grading-overhead-") as scratch:
+        for round_ in range(args.rounds):  # alternate, keep the best: other load comes and goes
+            for name, limits in configurations.items():
+                root = Path(scratch) / f"{round_}-{len(seconds)}-{name.replace(' ', '')}"
+                course = make_class(root, args.students, STOCK_CONFIG if limits is None else None)
+                start, cpu_start = time.perf_counter(), _children_cpu()
+                if limits is None:
+                    stock_nbgrader(course)
+                else:
+                    scores = grading.autograde(course, [ASSIGNMENT], limits)
+                    assert [s.score for s in scores] == [10.0] * args.students, scores
+                elapsed, used = time.perf_counter() - start, _children_cpu() - cpu_start
+                seconds[name] = min(seconds.get(name, elapsed), elapsed)
+                cpu[name] = min(cpu.get(name, used), used)
+    result = {
+        "students": args.students,
+        "rounds": args.rounds,
+        "isolated": sandbox.can_isolate(),
+        "seconds_per_submission": {k: round(v / args.students, 2) for k, v in seconds.items()},
+        "ratio_with_over_without": round(seconds["with"] / seconds["without"], 2),
+        "cpu_seconds_per_submission": {k: round(v / args.students, 2) for k, v in cpu.items()},
+        "cpu_ratio_with_over_without": round(cpu["with"] / cpu["without"], 2),
+        "load_average_1min": round(os.getloadavg()[0], 1),
+        "machine": f"{platform.machine()}, {platform.python_version()}",
+    }
+    (REPO / "benchmarks" / "grading_overhead.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
