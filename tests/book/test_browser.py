@@ -65,7 +65,8 @@ def visits(browser, book_url) -> dict[str, Visit]:
         # A reader whose system is in dark mode: the theme follows prefers-color-scheme.
         dark = browser.new_page(viewport={"width": 1280, "height": 900}, color_scheme="dark")
         dark.goto(f"{book_url}/{name}.html", wait_until="networkidle")
-        assert dark.evaluate("document.documentElement.dataset.theme") == "dark"
+        # the theme's script settles data-theme after load; on a busy machine that can lag
+        dark.wait_for_function("document.documentElement.dataset.theme === 'dark'", timeout=15_000)
         visit.dark_figure_corners = dark.evaluate(CORNERS_JS)
         dark.screenshot(path=SCREENSHOTS / f"{slug}--dark.png", full_page=True)
         dark.close()

@@ -112,3 +112,66 @@ def test_dense_param_count_bad_sizes_raise_value_error(sizes):
 
 def test_dense_param_count_by_hand():
     assert models.dense_param_count([3, 2]) == 3 * 2 + 2
+
+
+# chapter 8: the small CNN, its convolutional base and a new head on a shared base
+def test_small_cnn_parameter_count_by_hand():
+    # conv 3·3·1·32 and 3·3·32·64 (no bias), 4 numbers per BN channel, dense 5·5·64·10 + 10
+    expected = 3 * 3 * 1 * 32 + 4 * 32 + 3 * 3 * 32 * 64 + 4 * 64 + (5 * 5 * 64 + 1) * 10
+    assert models.small_cnn().count_params() == expected == 35_114
+
+
+def test_small_cnn_without_batch_norm_has_conv_biases():
+    model = models.small_cnn((16, 32), batch_norm=False, dropout=0.0)
+    expected = (9 * 1 + 1) * 16 + (9 * 16 + 1) * 32 + (5 * 5 * 32 + 1) * 10
+    assert model.count_params() == expected
+
+
+def test_small_cnn_maps_images_to_class_probabilities():
+    model = models.small_cnn((4, 8))
+    assert model.input_shape == (None, 28, 28, 1)
+    assert model.output_shape == (None, 10)
+    assert model.layers[-1].activation.__name__ == "softmax"
+
+
+def test_conv_base_output_is_the_flattened_last_feature_map():
+    base = models.conv_base((4, 8))
+    assert base.output_shape == (None, 5 * 5 * 8)
+    assert [layer.name for layer in base.layers][:4] == ["conv_1", "bn_1", "relu_1", "pool_1"]
+
+
+def test_classifier_on_shares_the_base_weights_instead_of_copying_them():
+    base = models.conv_base((4, 8))
+    first, second = models.classifier_on(base, 5), models.classifier_on(base, 3)
+    assert first.layers[0] is base and second.layers[0] is base
+    base.trainable = False
+    assert len(first.trainable_weights) == 2  # only the new head's kernel and bias
+    assert first.output_shape == (None, 5) and second.output_shape == (None, 3)
+
+
+def test_classifier_on_adds_dropout_only_when_asked():
+    base = models.conv_base((4,))
+    assert [type(layer).__name__ for layer in models.classifier_on(base, 2).layers] == [
+        "Sequential", "Dense"]
+    with_dropout = models.classifier_on(base, 2, dropout=0.5)
+    assert type(with_dropout.layers[1]).__name__ == "Dropout"
+
+
+@pytest.mark.parametrize("filters", [(), (16, 0), (16.0,), (True,)],
+                         ids=["empty", "zero", "float", "bool"])
+def test_conv_base_bad_filters_raise_value_error(filters):
+    with pytest.raises(ValueError):
+        models.conv_base(filters)
+
+
+@pytest.mark.parametrize(("n_outputs", "dropout"), [(0, 0.0), ("5", 0.0), (5, 1.0), (5, -0.1)],
+                         ids=["zero-outputs", "str-outputs", "dropout-one", "negative-dropout"])
+def test_classifier_on_bad_arguments_raise_value_error(n_outputs, dropout):
+    with pytest.raises(ValueError):
+        models.classifier_on(models.conv_base((4,)), n_outputs, dropout=dropout)
+
+
+def test_cnn_builders_emit_no_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        models.small_cnn((4, 8))
