@@ -225,7 +225,8 @@ def blas_info() -> list[dict[str, Any]] | None:
         from threadpoolctl import threadpool_info
     except ImportError:
         return None
-    return threadpool_info()
+    # the file names say which library; their folders are this machine's and stay out of the JSON
+    return [{**pool, "filepath": Path(pool["filepath"]).name} for pool in threadpool_info()]
 
 
 def machine_info() -> dict[str, Any]:
