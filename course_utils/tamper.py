@@ -154,25 +154,18 @@ class _Checker(ast.NodeVisitor):
                 self.modules.add(target.id)  # an alias of a module: `t = np.testing`
         self.generic_visit(node)
 
-    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+    def _visit_single_target(
+        self, node: ast.AugAssign | ast.AnnAssign | ast.NamedExpr | ast.For
+    ) -> None:
         self._store(node.target, node)
         self.generic_visit(node)
 
-    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
-        self._store(node.target, node)
-        self.generic_visit(node)
-
-    def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
-        self._store(node.target, node)
-        self.generic_visit(node)
+    # `x += ...`, `x: T = ...`, `(x := ...)` and `for x in ...` all bind one target
+    visit_AugAssign = visit_AnnAssign = visit_NamedExpr = visit_For = _visit_single_target
 
     def visit_Delete(self, node: ast.Delete) -> None:
         for target in node.targets:
             self._store(target, node)
-        self.generic_visit(node)
-
-    def visit_For(self, node: ast.For) -> None:
-        self._store(node.target, node)
         self.generic_visit(node)
 
     def visit_With(self, node: ast.With) -> None:
