@@ -19,7 +19,7 @@ LESSONS := $(sort $(wildcard book/[0-9][0-9]-*.ipynb))
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FASHION_MNIST_DIR := /usr/share/datasets/fashion-mnist
 
-.PHONY: help setup book test lint lab execute release grade bench clean
+.PHONY: help setup book check test lint lab execute release grade bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -60,18 +60,25 @@ $(STAMPS)/mathjax:
 book: setup  ## build the HTML book into _build/html (zero warnings allowed)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
-# Tests run on TEST_WORKERS processes (pytest-xdist), a test file or notebook per process at a
-# time: most checks are bound by per-step overhead on one core, so two workers on two cores
-# finish much sooner. TEST_WORKERS=0 runs everything in one process.
+# Tests run on TEST_WORKERS processes (pytest-xdist). TEST_WORKERS=0 runs everything in one.
 TEST_WORKERS ?= 2
 
-test: setup  ## every check: lint, unit, grading round trip, book build + browser, JupyterLab, nbval
+# The unit tests of the three packages (learners' helpers, instructors' grading, maintainers'
+# tools) and the repository's own checks: no notebook, nbgrader run, book or browser.
+UNIT_TESTS := tests/course_utils tests/course_grading tests/course_authoring tests/repository
+
+check: setup  ## the quick loop: lint and every unit test (about a minute)
 	$(BIN)/ruff check .
-	$(BIN)/python -m course_utils.notebooks check $(LESSONS)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile \
-	  -p tests.notebooks.nbval_plugin --nbval --nbval-current-env \
-	  --nbval-sanitize-with tests/notebooks/sanitize.cfg \
-	  tests/unit tests/grading tests/book tests/lab tests/notebooks $(LESSONS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -q $(UNIT_TESTS)
+
+# make test: a test file or notebook per process at a time, longest first (tests/conftest.py).
+test: setup  ## every check: lint, units, grading runs, book + browser, JupyterLab, nbval lessons
+	$(BIN)/ruff check .
+	$(BIN)/python -m course_authoring check $(LESSONS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=15 \
+	  -p tests.lessons.nbval_plugin --nbval --nbval-current-env \
+	  --nbval-sanitize-with tests/lessons/sanitize.cfg \
+	  tests $(LESSONS)
 
 lint: setup  ## ruff on the package, tests and notebooks
 	$(BIN)/ruff check .
@@ -80,13 +87,13 @@ lab: setup  ## JupyterLab on the course (exercises in notebooks/)
 	$(BIN)/jupyter lab --ServerApp.root_dir=. $(if $(SUDO),,--allow-root)
 
 execute: setup  ## re-execute the lesson notebooks in place, in order, each in a fresh kernel
-	$(BIN)/python -m course_utils.notebooks execute $(LESSONS)
+	$(BIN)/python -m course_authoring execute $(LESSONS)
 
 release: setup  ## regenerate notebooks/ (student copies) from solutions/ with nbgrader
-	$(BIN)/python -m course_utils.grading release
+	$(BIN)/python -m course_grading release
 
 grade: setup  ## autograde everything in submitted/<student>/<assignment>/ and print scores
-	$(BIN)/python -m course_utils.grading grade
+	$(BIN)/python -m course_grading grade
 
 bench: setup  ## benchmarks: training throughput (chapter 4) and the framework comparison (chapter 7)
 	$(BIN)/python benchmarks/train_throughput.py

@@ -1,7 +1,8 @@
 """nbgrader configuration for the course (the repository root is the nbgrader course root).
 
 Instructors: `make release` regenerates `notebooks/` (student copies) from `solutions/`;
-`make grade` autogrades everything under `submitted/<student>/<assignment>/`.
+`make grade` autogrades everything under `submitted/<student>/<assignment>/` (both run
+`python -m course_grading`, which reads its folders and gradebook from this file).
 """
 
 c = get_config()  # noqa: F821 - injected by nbgrader
@@ -27,12 +28,12 @@ c.Execute.interrupt_on_timeout = True
 # two steps added before the grades are saved: stderr in a grade cell no longer zeroes it, and
 # no output is stored longer than TruncateOutputs.max_chars.
 c.Autograde.autograde_preprocessors = [
-    "course_utils.preprocessors.GuardedExecute",
+    "course_grading.nbgrader_steps.GuardedExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
-    "course_utils.preprocessors.StderrToStdout",
+    "course_grading.nbgrader_steps.StderrToStdout",
     "nbgrader.preprocessors.LimitOutput",
-    "course_utils.preprocessors.TruncateOutputs",
+    "course_grading.nbgrader_steps.TruncateOutputs",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
@@ -49,6 +50,6 @@ c.TruncateOutputs.max_chars = 100_000
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
-    "course_utils.preprocessors.HideHiddenTestTracebacks",
+    "course_grading.nbgrader_steps.HideHiddenTestTracebacks",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

@@ -20,7 +20,6 @@ Run it with ``make bench`` (about 6 minutes on 2 cores) and re-execute chapter 7
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -28,7 +27,8 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from course_utils import throughput
+from course_authoring.benchmark_reports import write_report
+from course_utils import flops
 from course_utils.frameworks import implementations, report, runner
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "framework_comparison.json"
@@ -43,7 +43,7 @@ QUICK_SAMPLES, QUICK_EPOCHS, QUICK_MATMUL_N = 4096, 2, 512
 def measure(quick: bool) -> dict:
     """Run every configuration and return the report as a JSON-ready dict."""
     matmul_n = QUICK_MATMUL_N if quick else 2048
-    matmul_before = throughput.numpy_matmul_rate(matmul_n)
+    matmul_before = flops.numpy_matmul_rate(matmul_n)
     runs = []
     for key, batch_size in QUICK_RUNS if quick else FULL_RUNS:
         config = runner.RunConfig(
@@ -55,7 +55,7 @@ def measure(quick: bool) -> dict:
               f"{result.median_epoch_seconds:6.2f} s/epoch, "
               f"test accuracy {result.test_accuracy:.4f}", flush=True)
         runs.append(result)
-    matmul_after = throughput.numpy_matmul_rate(matmul_n)
+    matmul_after = flops.numpy_matmul_rate(matmul_n)
     best = max(matmul_before["gflops_best"], matmul_after["gflops_best"])
     return {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -64,7 +64,7 @@ def measure(quick: bool) -> dict:
         "quick": quick,
         "matmul": {"n": matmul_n, "numpy_gflops": best,
                    "before": matmul_before["gflops_best"], "after": matmul_after["gflops_best"]},
-        "training_flops_per_sample": throughput.training_flops(implementations.LAYER_SIZES),
+        "training_flops_per_sample": flops.training_flops(implementations.LAYER_SIZES),
         "runs": [asdict(run) for run in runs],
     }
 
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     except runner.RunError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    args.output.write_text(json.dumps(result, indent=1) + "\n")
+    write_report(args.output, result, "benchmarks/framework_comparison.py", indent=1)
     loaded = report.load_report(args.output)
     print(report.results_table(loaded["runs"], loaded["matmul"]["numpy_gflops"],
                                loaded["training_flops_per_sample"]))

@@ -2,9 +2,9 @@
 
 Without: nbgrader as it comes (the course's basic settings only), one `nbgrader autograde` and
 one `nbgrader generate_feedback` for the whole class, the notebook's own kernel. With:
-`course_utils.grading.autograde` (pre-flight and tamper checks, one nbgrader process per
+`course_grading.autograde` (pre-flight and tamper checks, one nbgrader process per
 student, the sandboxed kernel with limits, the extra preprocessors). Same machine, same run,
-same submissions (exercise 1 answered with the instructor's solution). A third
+same submissions (exercise 1's solution notebook, handed in as it is). A third
 configuration, everything but the sandbox kernel, splits the cost between the two. Each
 configuration runs ``--rounds`` times, alternating, and the fastest counts. Writes
 benchmarks/grading_overhead.json.
@@ -26,13 +26,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import nbformat
+from course_authoring.benchmark_reports import write_report
+from course_grading import sandbox
+from course_grading.autograde import RunLimits, autograde
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from course_utils import grading, sandbox  # noqa: E402
-from tests.grading.adversarial import ASSIGNMENT, NOTEBOOK, answered  # noqa: E402
+ASSIGNMENT = "01-concepts"
+NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 
 STOCK_CONFIG = '''c = get_config()
 c.CourseDirectory.course_id = "benchmark"
@@ -53,7 +53,7 @@ def make_class(root: Path, students: int, config: str | None) -> Path:
     for index in range(students):
         folder = root / "submitted" / f"student-{index:02d}" / ASSIGNMENT
         folder.mkdir(parents=True)
-        nbformat.write(answered(), folder / NOTEBOOK)
+        shutil.copy2(REPO / "solutions" / ASSIGNMENT / NOTEBOOK, folder / NOTEBOOK)
     return root
 
 
@@ -80,8 +80,8 @@ def main() -> None:
     seconds: dict[str, float] = {}
     cpu: dict[str, float] = {}  # CPU seconds of every process the run started: steadier than
     # wall time when other jobs share the machine
-    configurations = {"without": None, "with": grading.Limits(),
-                      "with, no sandbox kernel": grading.Limits(sandbox=False)}
+    configurations = {"without": None, "with": RunLimits(),
+                      "with, no sandbox kernel": RunLimits(sandbox=False)}
     with tempfile.TemporaryDirectory(prefix="grading-overhead-") as scratch:
         for round_ in range(args.rounds):  # alternate, keep the best: other load comes and goes
             for name, limits in configurations.items():
@@ -91,7 +91,7 @@ def main() -> None:
                 if limits is None:
                     stock_nbgrader(course)
                 else:
-                    scores = grading.autograde(course, [ASSIGNMENT], limits)
+                    scores = autograde(course, [ASSIGNMENT], limits)
                     assert [s.score for s in scores] == [10.0] * args.students, scores
                 elapsed, used = time.perf_counter() - start, _children_cpu() - cpu_start
                 seconds[name] = min(seconds.get(name, elapsed), elapsed)
@@ -107,7 +107,8 @@ def main() -> None:
         "load_average_1min": round(os.getloadavg()[0], 1),
         "machine": f"{platform.machine()}, {platform.python_version()}",
     }
-    (REPO / "benchmarks" / "grading_overhead.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_report(REPO / "benchmarks" / "grading_overhead.json", result,
+                 "benchmarks/grading_overhead.py")
     print(json.dumps(result, indent=2))
 
 

@@ -38,7 +38,6 @@ Run it with ``make bench`` (all 60,000 samples, minutes on a laptop) or ``--quic
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -52,8 +51,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 # Importing course_utils sets TF_CPP_MIN_LOG_LEVEL and KERAS_BACKEND; TensorFlow loads after it.
+from course_authoring.benchmark_reports import write_report
 from course_utils import data, models, repro, train
-from course_utils.throughput import forward_flops, matmul_rate, training_flops
+from course_utils.flops import forward_flops, matmul_rate, square_matrices, training_flops
+from course_utils.frameworks.implementations import LAYER_SIZES
 
 if TYPE_CHECKING:
     import keras
@@ -67,22 +68,11 @@ QUICK_SAMPLES = 2048
 QUICK_EPOCHS = 1
 QUICK_MATMUL_N = 512
 
-LAYER_SIZES = (784, 256, 128, 10)
 N_CLASSES = LAYER_SIZES[-1]
 
-# FLOPs per training sample of the 784-256-128-10 MLP, one multiply-add = 2 flops.
-# Forward: the three matmuls, 2 * (784*256 + 256*128 + 128*10) = 2 * 234,752 = 469,504 flops.
-# Backward, per dense layer y = x @ W: the weight gradient x^T @ dy costs as much as the forward
-# matmul, and so does the input gradient dy @ W^T. The usual rule "training ~ 3x forward" counts
-# both for every layer: 3 * 469,504 = 1,408,512 ~ 1.4 MFLOP (TRAINING_FLOPS_3X_FORWARD).
-# But nothing needs the gradient with respect to the images, and TensorFlow skips it (the MatMul
-# gradient honours skip_input_indices; XLA would prune it too). Without the first layer's input
-# gradient, 2 * 200,704 = 401,408 flops, the work actually done is 1,007,104 ~ 1.0 MFLOP: the
-# "about 1.0 MFLOP" of the issue, and the count used here (TRAINING_FLOPS). Bias adds, ReLU,
-# softmax, the loss (a few thousand flops per sample) and the Adam update (~235k parameters x ~10
-# flops per *step*, shared by the batch) are left out; they are small next to the matmuls.
-
-
+# FLOPs per training sample: matmuls only, forward and backward, without the input gradient of
+# the first layer that nobody needs (course_utils.flops explains the count); the usual rule
+# "training costs three forward passes" is kept beside it for comparison.
 FORWARD_FLOPS = forward_flops(LAYER_SIZES)
 TRAINING_FLOPS = training_flops(LAYER_SIZES)
 TRAINING_FLOPS_3X_FORWARD = 3 * FORWARD_FLOPS
@@ -143,9 +133,7 @@ def measure_matmul(n: int, repeats: int) -> dict[str, Any]:
     """Float32 n x n matmul rates of NumPy and of TensorFlow on this machine."""
     import tensorflow as tf
 
-    rng = np.random.default_rng(0)
-    a = rng.standard_normal((n, n), dtype=np.float32)
-    b = rng.standard_normal((n, n), dtype=np.float32)
+    a, b = square_matrices(n)
     ta, tb = tf.constant(a), tf.constant(b)
     return {
         "n": n,
@@ -362,7 +350,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\nnote: Keras turned jit_compile=True off because op determinism is on "
               "(--strict-determinism).")
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2) + "\n")
+    write_report(args.output, report, "benchmarks/train_throughput.py")
     print(f"\nwrote {args.output}")
     return 0
 

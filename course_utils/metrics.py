@@ -20,6 +20,8 @@ from typing import Literal
 
 import numpy as np
 
+from course_utils._checks import positive_int
+
 __all__ = [
     "accuracy",
     "averaged_scores",
@@ -58,8 +60,7 @@ def confusion_matrix(
         if len(y_true) == 0:
             raise ValueError("no labels to count: give n_classes for empty arrays")
         n_classes = int(max(y_true.max(), y_pred.max())) + 1
-    if not isinstance(n_classes, int | np.integer) or isinstance(n_classes, bool) or n_classes < 1:
-        raise ValueError(f"n_classes must be a positive int, got {n_classes!r}")
+    positive_int(n_classes, "n_classes")
     for name, labels in (("y_true", y_true), ("y_pred", y_pred)):
         if len(labels) and (labels.min() < 0 or labels.max() >= n_classes):
             raise ValueError(f"{name} has a label outside 0..{n_classes - 1}")
@@ -143,8 +144,7 @@ def most_confused_pairs(
     The diagonal and zero counts are left out; ties keep the order of the class indices.
     """
     matrix = _matrix(matrix)
-    if not isinstance(top, int) or isinstance(top, bool) or top < 1:
-        raise ValueError(f"top must be a positive int, got {top!r}")
+    positive_int(top, "top")
     counts = matrix + matrix.T if symmetric else matrix.copy()
     rows, cols = np.triu_indices(len(matrix), k=1) if symmetric else np.nonzero(
         ~np.eye(len(matrix), dtype=bool)

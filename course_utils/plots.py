@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from course_utils import metrics
+from course_utils._checks import positive_int
 
 __all__ = [
     "RIGHT_COLOR",
@@ -286,8 +287,7 @@ def plot_confused_examples(
                 f"probabilities must be (n_images, n_classes) = ({len(images)}, "
                 f"{len(class_names)}), got shape {probabilities.shape}"
             )
-    if not isinstance(n_examples, int) or n_examples < 1:
-        raise ValueError(f"n_examples must be a positive int, got {n_examples!r}")
+    positive_int(n_examples, "n_examples")
     k = len(class_names)
     directions = []
     for pair in pairs:

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import DTypeLike
 
+from course_utils._checks import positive_int
+
 __all__ = [
     "Standardizer",
     "find_duplicates",
@@ -61,9 +63,7 @@ def scale_images(images: np.ndarray, max_value: int = 255) -> np.ndarray:
             f"{images.dtype}. Float images have usually been scaled already: scaling twice "
             "would divide by max_value again."
         )
-    if isinstance(max_value, bool) or not isinstance(max_value, int | np.integer) \
-            or max_value <= 0:
-        raise ValueError(f"max_value must be a positive integer, got {max_value!r}")
+    positive_int(max_value, "max_value")
     if images.size and (images.min() < 0 or images.max() > max_value):
         raise ValueError(
             f"pixel values must lie in 0..{max_value}, got {images.min()}..{images.max()}; "
@@ -102,9 +102,7 @@ def one_hot(labels: np.ndarray, num_classes: int, dtype: DTypeLike = np.float32)
         )
     if not _is_integer(labels):
         raise ValueError(f"labels must be integers, got dtype {labels.dtype}")
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int | np.integer) \
-            or num_classes < 1:
-        raise ValueError(f"num_classes must be a positive integer, got {num_classes!r}")
+    positive_int(num_classes, "num_classes")
     if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
         raise ValueError(
             f"labels must lie in 0..{num_classes - 1}, got {labels.min()}..{labels.max()}"

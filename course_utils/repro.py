@@ -8,7 +8,7 @@ Why op determinism is opt-in: ``tf.config.experimental.enable_op_determinism()``
 refuse XLA (``jit_compile=True`` falls back to ``False`` with a warning), which halves training
 throughput on a CPU at batch size 32 (``benchmarks/train_throughput.py``). On a CPU, training is
 repeatable run to run without it, XLA included: same seed, same weights, bit for bit
-(``tests/unit/test_repro.py`` trains twice in fresh processes and compares). GPU kernels are
+(``tests/course_utils/test_repro.py`` trains twice in fresh processes and compares). GPU kernels are
 another matter — there, pass ``strict_determinism=True``.
 """
 

@@ -1,4 +1,4 @@
-"""Compile and fit with defaults that keep CPU overhead low (chapter 4).
+"""Compile and fit with defaults that keep CPU overhead low, and training callbacks (chapter 4).
 
 Why these defaults: the course's dense networks need about one MFLOP per training sample, so a
 batch of 32 is a few dozen MFLOP — well under a millisecond of arithmetic on a laptop core. Left
@@ -11,12 +11,14 @@ separately) that is larger than that arithmetic. Two settings remove most of it:
   paid once per N batches. The price: callbacks and the progress bar see batches N at a time.
 
 Neither changes the mathematics: the same batches, in the same order, with the same updates.
-``benchmarks/train_throughput.py`` measures the gain on your machine (on the 2-core machine the
-course is tested on, 2.5× at batch size 32 and 1.9× at 128 for the 784-256-128-10 network).
+``benchmarks/train_throughput.py`` measures the gain (``benchmarks/train_throughput.json``).
 
 XLA is not allowed while TensorFlow op determinism is on (``repro.set_seed(...,
 strict_determinism=True)``); ``compile_model`` then compiles without it instead of letting Keras
 print a warning.
+
+``EpochTimer`` records how long each epoch took; ``TimeBudget`` (chapter 6) also stops training
+before a time limit.
 """
 
 from __future__ import annotations
@@ -29,10 +31,12 @@ import keras
 import numpy as np
 
 from course_utils import repro
+from course_utils._checks import positive_int
 
 __all__ = [
     "DEFAULT_STEPS_PER_EXECUTION",
     "EpochTimer",
+    "TimeBudget",
     "compile_model",
     "fit",
 ]
@@ -55,8 +59,7 @@ def compile_model(
     """
     if jit_compile is None:
         jit_compile = not repro.op_determinism_enabled()
-    if not isinstance(steps_per_execution, int) or steps_per_execution < 1:
-        raise ValueError(f"steps_per_execution must be a positive int, got {steps_per_execution!r}")
+    positive_int(steps_per_execution, "steps_per_execution")
     model.compile(
         optimizer=optimizer,
         loss=loss,
@@ -68,18 +71,55 @@ def compile_model(
 
 
 class EpochTimer(keras.callbacks.Callback):
-    """Records the wall-clock seconds of every epoch in ``self.seconds``."""
+    """Records the wall-clock seconds of every epoch in ``self.seconds`` (chapter 4)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.seconds: list[float] = []
-        self._start = 0.0
+        self._epoch_start = 0.0
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.seconds = []
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        self._start = time.perf_counter()
+        self._epoch_start = time.perf_counter()
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        self.seconds.append(time.perf_counter() - self._start)
+        self.seconds.append(time.perf_counter() - self._epoch_start)
+
+
+class TimeBudget(EpochTimer):
+    """Stops ``fit`` when another epoch would likely overrun ``limit_seconds`` (chapter 6).
+
+    After each epoch it compares the time used so far plus the longest epoch so far with the
+    budget. ``self.elapsed`` holds the seconds used and ``self.stopped`` whether the budget
+    ended the training.
+    """
+
+    def __init__(self, limit_seconds: float) -> None:
+        super().__init__()
+        if not limit_seconds > 0:
+            raise ValueError(f"the budget must be a positive number of seconds, "
+                             f"got {limit_seconds!r}")
+        self.limit_seconds = float(limit_seconds)
+        self.elapsed = 0.0
+        self.stopped = False
+        self._start = 0.0
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        super().on_train_begin(logs)
+        self._start = time.perf_counter()
+        self.elapsed, self.stopped = 0.0, False
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        super().on_epoch_end(epoch, logs)
+        self.elapsed = time.perf_counter() - self._start
+        if self.elapsed + max(self.seconds) > self.limit_seconds:
+            self.stopped = True
+            self.model.stop_training = True
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        self.elapsed = time.perf_counter() - self._start
 
 
 def fit(

@@ -12,7 +12,8 @@ from urllib.parse import urldefrag, urljoin, urlparse
 
 import pytest
 
-from tests.book.conftest import REPO, toc_files
+from tests.book.conftest import toc_files
+from tests.support import REPO
 
 pytestmark = pytest.mark.slow
 PAGES = toc_files()

@@ -22,7 +22,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support import REPO
+
 EXERCISE = "notebooks/01-concepts/01-concepts.ipynb"
 TOKEN = "course-test-token"
 PART_1_ANSWER = '''def relu(z):

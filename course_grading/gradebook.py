@@ -1,0 +1,46 @@
+"""The course's nbgrader gradebook, wherever ``nbgrader_config.py`` puts it (instructors).
+
+``CourseDirectory.db_url`` names it (SQLite for one instructor, PostgreSQL for a class with
+several graders); without it, nbgrader's default ``gradebook.db`` in the course root.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from course_grading.course import load_config
+
+if TYPE_CHECKING:
+    from nbgrader.api import Gradebook
+
+__all__ = ["db_url", "open_gradebook", "record_zero"]
+
+
+def db_url(course_root: Path) -> str:
+    """The gradebook's database URL for the course in ``course_root``."""
+    configured = load_config(course_root).CourseDirectory.get("db_url")
+    return configured or f"sqlite:///{Path(course_root).resolve() / 'gradebook.db'}"
+
+
+def open_gradebook(course_root: Path) -> Gradebook:
+    """nbgrader's ``Gradebook`` on the course's database (use it as a context manager)."""
+    from nbgrader.api import Gradebook
+
+    return Gradebook(db_url(course_root))
+
+
+def record_zero(course_root: Path, assignment: str, student: str) -> None:
+    """Give every automatic grade of the submission 0 (manual grades are kept)."""
+    from sqlalchemy.exc import SAWarning
+
+    with open_gradebook(course_root) as gradebook, warnings.catch_warnings():
+        warnings.simplefilter("ignore", SAWarning)  # nbgrader's own session use, harmless
+        gradebook.update_or_create_student(student)
+        submission = gradebook.update_or_create_submission(assignment, student)
+        for notebook in submission.notebooks:
+            for grade in notebook.grades:
+                grade.auto_score = 0
+                grade.needs_manual_grade = False
+        gradebook.db.commit()

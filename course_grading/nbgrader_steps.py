@@ -1,0 +1,183 @@
+"""The course's own nbgrader steps (preprocessors): autograding that survives bad submissions.
+
+They are switched on in ``nbgrader_config.py`` (``Autograde.autograde_preprocessors`` and
+``GenerateFeedback.preprocessors``), so ``make grade`` and a hand-run ``nbgrader autograde``
+use them alike:
+
+- :class:`GuardedExecute` runs the notebook in the sandboxed kernel (:mod:`course_grading.sandbox`)
+  with a per-cell and a per-notebook time limit; a kernel that dies or hangs ends the run of
+  that notebook, and every grade cell not run gets an error (so 0 points, never full marks for
+  a cell with no output);
+- :class:`StderrToStdout` turns stderr in grade cells into stdout: nbgrader 0.9 gives 0 points
+  to a grade cell with *any* stderr output (``nbgrader.utils.determine_grade``), so a warning
+  or a log line would zero a correct answer; errors still count as failures;
+- :class:`TruncateOutputs` caps every output at ``max_chars`` characters;
+- :class:`HideHiddenTestTracebacks` keeps only the last line of a grade cell's traceback in
+  feedback: IPython's traceback quotes the source lines around the failing hidden test.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from jupyter_client.kernelspec import KernelSpecManager
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbformat import NotebookNode
+from nbformat.v4 import new_output
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from nbgrader.utils import is_grade
+from traitlets import Bool, Integer
+
+from course_grading.sandbox import KERNEL_NAME, KERNELS_DIR, KernelLimits
+
+__all__ = ["GuardedExecute", "HideHiddenTestTracebacks", "StderrToStdout", "TruncateOutputs"]
+
+TRUNCATED = "\n... [output truncated by the grader: {n:,} characters in all] ...\n"
+
+
+def _error(ename: str, evalue: str) -> NotebookNode:
+    return new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
+
+
+class GuardedExecute(Execute):
+    """nbgrader's Execute in the sandboxed kernel, with a time limit for the whole notebook."""
+
+    notebook_timeout = Integer(
+        600, help="Seconds for the whole notebook; cells after it are not run (0 points)."
+    ).tag(config=True)
+    sandbox = Bool(
+        True, help="Run the course-sandbox kernel (course_grading.sandbox) whatever the notebook "
+                   "asks for. False: the notebook's own kernel, no limits (for comparisons)."
+    ).tag(config=True)
+    memory_limit_mb = Integer(4096, help="Address-space limit of the kernel (MiB).").tag(
+        config=True)
+    cpu_limit_seconds = Integer(
+        0, help="CPU-time limit of the kernel (s); 0: twice notebook_timeout."
+    ).tag(config=True)
+    file_limit_mb = Integer(256, help="Largest file the kernel may write (MiB).").tag(config=True)
+    process_limit = Integer(512, help="Processes and threads of the sandbox user.").tag(
+        config=True)
+
+    def create_kernel_manager(self) -> Any:
+        if not self.sandbox:
+            return super().create_kernel_manager()
+        self.kernel_name = KERNEL_NAME  # also what overrides a changed kernelspec
+        specs = KernelSpecManager(kernel_dirs=[str(KERNELS_DIR)], ensure_native_kernel=False)
+        self.km = self.kernel_manager_class(
+            kernel_name=KERNEL_NAME, config=self.config, kernel_spec_manager=specs
+        )
+        return self.km
+
+    def kernel_limits(self) -> KernelLimits:
+        """The limits handed to the sandbox launcher (the course root, our cwd, is hidden)."""
+        cpu = self.cpu_limit_seconds or 2 * self.notebook_timeout
+        return KernelLimits(self.memory_limit_mb, cpu, self.file_limit_mb, self.process_limit,
+                      hide=(os.getcwd(),))
+
+    def start_new_kernel(self, **kwargs: Any) -> None:
+        if self.sandbox:
+            kwargs.setdefault("env", {**os.environ, **self.kernel_limits().to_env()})
+        return super().start_new_kernel(**kwargs)
+
+    def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None) -> Any:
+        self._cell_timeout = self.timeout
+        self._deadline = time.monotonic() + self.notebook_timeout
+        self._stopped = ""  # why the remaining cells are not run
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            self.timeout = self._cell_timeout
+
+    def preprocess_cell(self, cell: NotebookNode, resources: Any, index: int) -> Any:
+        if cell.cell_type != "code":
+            return cell, resources
+        remaining = self._deadline - time.monotonic()
+        if not self._stopped and remaining <= 0:
+            self._stopped = f"the notebook time limit ({self.notebook_timeout} s) was reached"
+        if self._stopped:
+            cell.outputs = [_error("NotRun", f"not run: {self._stopped}")] if is_grade(cell) \
+                else []
+            return cell, resources
+        self.timeout = max(1, int(min(self._cell_timeout or remaining, remaining)))
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            self._stopped = "the kernel died (crash, exit, or a resource limit) in an earlier cell"
+            cell.outputs.append(_error("DeadKernelError", "the kernel died while running this "
+                                       "cell (crash, exit, or a memory/CPU limit)"))
+        except CellTimeoutError:
+            self._stopped = "the kernel stopped responding in an earlier cell"
+            cell.outputs.append(_error("CellTimeoutError", f"no reply within {self.timeout} s "
+                                       "and the kernel could not be interrupted"))
+        return cell, resources
+
+
+class StderrToStdout(NbGraderPreprocessor):
+    """Stderr in a grade cell becomes stdout, so that it cannot zero the cell's points."""
+
+    def preprocess_cell(self, cell: NotebookNode, resources: Any, index: int) -> Any:
+        if cell.cell_type == "code" and is_grade(cell):
+            for output in cell.outputs:
+                if output.output_type == "stream" and output.name == "stderr":
+                    output.name = "stdout"
+        return cell, resources
+
+
+def truncate_output(output: NotebookNode, max_chars: int) -> NotebookNode:
+    """Cap one output: text keeps its head and a marker; other data is replaced by a marker."""
+    def cut(text: str) -> str:
+        return text if len(text) <= max_chars else text[:max_chars] + TRUNCATED.format(
+            n=len(text))
+
+    if output.output_type == "stream":
+        output.text = cut(output.text if isinstance(output.text, str) else "".join(output.text))
+    elif output.output_type == "error":
+        lines, total = [], 0
+        for line in output.traceback:
+            total += len(line)
+            if total > max_chars:
+                lines.append(TRUNCATED.format(n=sum(len(x) for x in output.traceback)))
+                break
+            lines.append(line)
+        output.traceback = lines
+        output.evalue = cut(output.evalue)
+    elif output.output_type in ("display_data", "execute_result"):
+        data = output.get("data", {})
+        for mime, value in list(data.items()):
+            text = value if isinstance(value, str) else "".join(value) \
+                if isinstance(value, list) else str(value)
+            if len(text) <= max_chars:
+                continue
+            if mime == "text/plain":
+                data[mime] = cut(text)
+            else:
+                del data[mime]
+                data.setdefault("text/plain", "")
+                data["text/plain"] += f"\n[{mime} output of {len(text):,} characters removed " \
+                                      "by the grader]"
+    return output
+
+
+class TruncateOutputs(NbGraderPreprocessor):
+    """Cap each output of each code cell at ``max_chars`` characters (with a marker)."""
+
+    max_chars = Integer(100_000, help="Largest output kept whole (characters).").tag(config=True)
+
+    def preprocess_cell(self, cell: NotebookNode, resources: Any, index: int) -> Any:
+        if cell.cell_type == "code":
+            cell.outputs = [truncate_output(o, self.max_chars) for o in cell.outputs]
+        return cell, resources
+
+
+class HideHiddenTestTracebacks(NbGraderPreprocessor):
+    """In feedback, a grade cell's error shows only its last line, not quoted test source."""
+
+    def preprocess_cell(self, cell: NotebookNode, resources: Any, index: int) -> Any:
+        if cell.cell_type == "code" and is_grade(cell):
+            for output in cell.outputs:
+                if output.output_type == "error":
+                    output.traceback = [f"{output.ename}: {output.evalue}",
+                                        "(details hidden: the failing check may be a hidden test)"]
+        return cell, resources

@@ -1,0 +1,41 @@
+"""course_grading.gradebook: the gradebook is wherever nbgrader_config.py puts it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from course_grading import gradebook
+
+
+def test_default_is_gradebook_db_in_the_course_root(tmp_path: Path) -> None:
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n")
+    assert gradebook.db_url(tmp_path) == f"sqlite:///{tmp_path.resolve() / 'gradebook.db'}"
+
+
+def test_configured_db_url_is_used(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shared' / 'class.db'}"
+    (tmp_path / "nbgrader_config.py").write_text(
+        f"c = get_config()\nc.CourseDirectory.db_url = {url!r}\n")
+    assert gradebook.db_url(tmp_path) == url
+
+
+def test_record_zero_keeps_manual_grades_and_zeroes_automatic_ones(tmp_path: Path) -> None:
+    (tmp_path / "shared").mkdir()
+    url = f"sqlite:///{tmp_path / 'shared' / 'class.db'}"
+    (tmp_path / "nbgrader_config.py").write_text(
+        f"c = get_config()\nc.CourseDirectory.db_url = {url!r}\n")
+    with gradebook.open_gradebook(tmp_path) as book:
+        book.add_assignment("01-a")
+        notebook = book.add_notebook("nb", "01-a")
+        book.add_grade_cell("part-1", "nb", "01-a", max_score=2, cell_type="code")
+        book.add_student("al")
+        submission = book.add_submission("01-a", "al")
+        grade = submission.notebooks[0].grades[0]
+        grade.auto_score, grade.manual_score = 2, 1.5
+        book.db.commit()
+        assert notebook.name == "nb"
+    gradebook.record_zero(tmp_path, "01-a", "al")
+    with gradebook.open_gradebook(tmp_path) as book:
+        grade = book.find_grade("part-1", "nb", "01-a", "al")
+        assert (grade.auto_score, grade.manual_score) == (0, 1.5)
+    assert not (tmp_path / "gradebook.db").exists()  # the configured database, not the default

@@ -1,0 +1,49 @@
+"""Helpers shared by the test folders: the repository root (computed once) and scratch courses."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+
+REPO = Path(__file__).resolve().parents[1]
+SOLUTION_MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*\n", flags=re.MULTILINE)
+
+
+def make_course(root: Path) -> Path:
+    """A fresh nbgrader course root holding the repository's config and solutions."""
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
+    shutil.copytree(REPO / "solutions", root / "solutions")
+    return root
+
+
+def read_notebook(folder: str, assignment: str) -> nbformat.NotebookNode:
+    """``folder``/<assignment>/<assignment>.ipynb of the repository (solutions or notebooks)."""
+    return nbformat.read(REPO / folder / assignment / f"{assignment}.ipynb", as_version=4)
+
+
+def solution_source(assignment: str, grade_id: str) -> str:
+    """The instructor's answer for ``grade_id``, with the solution markers removed."""
+    for cell in read_notebook("solutions", assignment).cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+            return SOLUTION_MARKERS.sub("", cell.source)
+    raise KeyError(grade_id)
+
+
+def answer_cells(notebook: nbformat.NotebookNode) -> dict[str, nbformat.NotebookNode]:
+    """The learner-editable cells of a notebook, by grade_id."""
+    return {
+        cell.metadata["nbgrader"]["grade_id"]: cell
+        for cell in notebook.cells
+        if cell.metadata.get("nbgrader", {}).get("solution")
+    }
+
+
+def submit(course: Path, student: str, assignment: str, notebook: nbformat.NotebookNode) -> None:
+    """Place ``notebook`` where nbgrader expects a collected submission."""
+    folder = course / "submitted" / student / assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, folder / f"{assignment}.ipynb")
