@@ -23,16 +23,16 @@ def release(course_root: Path, names: list[str] | None = None) -> list[Path]:
     source_root, release_root = folder(course_root, "source", config), \
         folder(course_root, "release", config)
     names = names or assignments(course_root)
+    for name in names:
+        if not (source_root / name).is_dir():
+            raise GradingError(f"no assignment {name!r} under {source_root}")
     written = []
     with tempfile.TemporaryDirectory(prefix="nbgrader-release-") as scratch, \
             NbgraderRunner() as nbgrader:
         scratch_root = Path(scratch)
         shutil.copy2(course_root / CONFIG_FILE, scratch_root / CONFIG_FILE)
         for name in names:
-            source = source_root / name
-            if not source.is_dir():
-                raise GradingError(f"no assignment {name!r} under {source_root}")
-            shutil.copytree(source, scratch_root / source_root.name / name)
+            shutil.copytree(source_root / name, scratch_root / source_root.name / name)
             nbgrader.run(scratch_root, "generate_assignment", name, "--force", "--no-db")
             target = release_root / name
             if target.exists():

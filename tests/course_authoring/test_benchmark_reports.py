@@ -1,4 +1,4 @@
-"""course_authoring.benchmark_reports: benchmark JSON marked as generated, and the committed ones."""
+"""course_authoring.benchmark_reports: benchmark JSON marked as generated; the committed files."""
 
 from __future__ import annotations
 

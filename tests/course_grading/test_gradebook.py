@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import warnings
 from pathlib import Path
+
+import pytest
+from sqlalchemy.exc import SAWarning
 
 from course_grading import gradebook
 
@@ -19,12 +25,19 @@ def test_configured_db_url_is_used(tmp_path: Path) -> None:
     assert gradebook.db_url(tmp_path) == url
 
 
-def test_record_zero_keeps_manual_grades_and_zeroes_automatic_ones(tmp_path: Path) -> None:
+def test_record_zero_keeps_manual_grades_and_zeroes_automatic_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a new gradebook runs `alembic` by name, as nbgrader's own processes do (course_grading
+    # gives them this interpreter's scripts folder first on PATH)
+    monkeypatch.setenv("PATH", os.pathsep.join([str(Path(sys.executable).parent),
+                                                os.environ.get("PATH", "")]))
     (tmp_path / "shared").mkdir()
     url = f"sqlite:///{tmp_path / 'shared' / 'class.db'}"
     (tmp_path / "nbgrader_config.py").write_text(
         f"c = get_config()\nc.CourseDirectory.db_url = {url!r}\n")
-    with gradebook.open_gradebook(tmp_path) as book:
+    with gradebook.open_gradebook(tmp_path) as book, warnings.catch_warnings():
+        warnings.simplefilter("ignore", SAWarning)  # nbgrader's own session use, harmless
         book.add_assignment("01-a")
         notebook = book.add_notebook("nb", "01-a")
         book.add_grade_cell("part-1", "nb", "01-a", max_score=2, cell_type="code")
