@@ -1,11 +1,13 @@
 """The built book as a reader sees it, in a real browser (Debian's Chromium via Playwright).
 
 Every page of the table of contents is opened once; the tests then check what that visit saw.
-Screenshots of every page, light and dark, are saved under _build/screenshots/ for a human look.
+Screenshots of every page, light and dark, are saved under _build/screenshots/ for a human look:
+the first screen of each page, or the whole page with COURSE_FULL_SCREENSHOTS=1 (slower).
 """
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from urllib.parse import urldefrag, urljoin, urlparse
@@ -18,6 +20,7 @@ from tests.support import REPO
 pytestmark = pytest.mark.slow
 PAGES = toc_files()
 SCREENSHOTS = REPO / "_build" / "screenshots"
+FULL_PAGE = os.environ.get("COURSE_FULL_SCREENSHOTS") == "1"
 SEARCH_TERM = "backpropagation"
 SEARCH_TARGET = "book/01-concepts"
 
@@ -61,7 +64,7 @@ def visits(browser, book_url) -> dict[str, Visit]:
         visit.images = page.evaluate(IMAGES_JS)
         visit.links = page.evaluate(LINKS_JS)
         slug = name.replace("/", "__")
-        page.screenshot(path=SCREENSHOTS / f"{slug}.png", full_page=True)
+        page.screenshot(path=SCREENSHOTS / f"{slug}.png", full_page=FULL_PAGE)
         page.close()
         # A reader whose system is in dark mode: the theme follows prefers-color-scheme.
         dark = browser.new_page(viewport={"width": 1280, "height": 900}, color_scheme="dark")
@@ -69,7 +72,7 @@ def visits(browser, book_url) -> dict[str, Visit]:
         # the theme's script settles data-theme after load; on a busy machine that can lag
         dark.wait_for_function("document.documentElement.dataset.theme === 'dark'", timeout=15_000)
         visit.dark_figure_corners = dark.evaluate(CORNERS_JS)
-        dark.screenshot(path=SCREENSHOTS / f"{slug}--dark.png", full_page=True)
+        dark.screenshot(path=SCREENSHOTS / f"{slug}--dark.png", full_page=FULL_PAGE)
         dark.close()
     return seen
 
