@@ -39,7 +39,7 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 # Limits of the grading kernel (the per-cell limit is c.Execute.timeout above). The CPU limit
-# defaults to twice the notebook limit; TensorFlow alone maps about 2.5 GB of address space.
+# defaults to twice the notebook limit; TensorFlow alone maps gigabytes of address space.
 c.GuardedExecute.notebook_timeout = 600
 c.GuardedExecute.memory_limit_mb = 6144
 c.GuardedExecute.file_limit_mb = 256

@@ -5,11 +5,11 @@ when ``course_utils`` is imported, before TensorFlow is. ``set_seed()`` then see
 and the backend through Keras.
 
 Why op determinism is opt-in: ``tf.config.experimental.enable_op_determinism()`` makes Keras
-refuse XLA (``jit_compile=True`` falls back to ``False`` with a warning), which halves training
-throughput on a CPU at batch size 32 (``benchmarks/train_throughput.py``). On a CPU, training is
-repeatable run to run without it, XLA included: same seed, same weights, bit for bit
-(``tests/course_utils/test_repro.py`` trains twice in fresh processes and compares). GPU kernels are
-another matter — there, pass ``strict_determinism=True``.
+refuse XLA (``jit_compile=True`` falls back to ``False`` with a warning), and XLA is much of the
+course's training speed on a CPU (``benchmarks/train_throughput.json`` has the measurement). On a
+CPU, training is repeatable run to run without it, XLA included: same seed, same weights, bit for
+bit (``tests/course_utils/test_repro.py`` trains twice in fresh processes and compares). GPU
+kernels are another matter — there, pass ``strict_determinism=True``.
 """
 
 from __future__ import annotations
