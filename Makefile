@@ -80,7 +80,7 @@ test: setup  ## every check: lint, units, grading runs, book + browser, JupyterL
 	  --nbval-sanitize-with tests/lessons/sanitize.cfg \
 	  tests $(LESSONS)
 
-lint: setup  ## ruff on the package, tests and notebooks
+lint: setup  ## ruff on the packages, tests and notebooks
 	$(BIN)/ruff check .
 
 lab: setup  ## JupyterLab on the course (exercises in notebooks/)

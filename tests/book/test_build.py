@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import nbformat
@@ -54,3 +55,15 @@ def test_lesson_outputs_are_rendered(built_book) -> None:
     html, _ = built_book
     page = (html / "book" / "01-concepts.html").read_text()
     assert "y = sigmoid(z) = 0.3274" in page
+
+
+def test_appendix_quotes_the_committed_grading_overhead_measurement() -> None:
+    """The numbers on the instructors' page are the ones in benchmarks/grading_overhead.json."""
+    result = json.loads((REPO / "benchmarks" / "grading_overhead.json").read_text())
+    page = " ".join((REPO / "book" / "using-the-course.md").read_text().split())
+    seconds, cpu = result["seconds_per_submission"], result["cpu_seconds_per_submission"]
+    for quoted in (f"`make grade` took {seconds['with']:.2f} s per submission",
+                   f"({cpu['with']:.2f} s of CPU)", f"plain nbgrader {seconds['without']:.2f} s",
+                   f"({cpu['without']:.2f} s of CPU)",
+                   f"without the sandboxed kernel {seconds['with, no sandbox kernel']:.2f} s"):
+        assert quoted in page, f"the appendix does not quote {quoted!r} from the benchmark"
