@@ -1,7 +1,7 @@
 """The JSON files the benchmarks write: marked as generated, in one format (maintainers).
 
-Lessons load their numbers from these files (``benchmarks/*.json``), so a file says which script
-and ``make`` target produced it; nobody edits one by hand.
+Lessons and book pages take their numbers from these files (``benchmarks/*.json``), so each file
+says which script produced it; nobody edits one by hand.
 """
 
 from __future__ import annotations
