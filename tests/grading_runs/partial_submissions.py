@@ -1,17 +1,28 @@
 """One partly correct submission per exercise, and the score nbgrader must give it.
 
 Each entry starts from the committed student copy, fills some answer cells with the instructor's
-solution, others with a plausible wrong answer, and leaves the rest untouched. Add an entry for
-every new exercise: tests/grading_runs/test_roundtrip.py grades them all in one class.
+solution, puts one wrong answer of the mutation suite (mutations/<assignment>.yaml) into another,
+and leaves the rest untouched. The round trip (test_roundtrip.py) grades them all through the
+full `make grade` path, so nbgrader and the mutation suite must agree on those answers.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import nbformat
+import yaml
 
+from tests.grading_runs.mutation_runner import MUTATIONS
 from tests.support import REPO, answer_cells, solution_source
+
+
+def wrong_answer(assignment: str, what: str) -> dict:
+    """The wrong answer of the mutation suite that ``what`` describes."""
+    variants = yaml.safe_load((MUTATIONS / f"{assignment}.yaml").read_text())["variants"]
+    found = [v for v in variants if v["what"] == what and v["kind"] == "wrong"]
+    assert len(found) == 1, f"{assignment}: no single wrong answer {what!r}"
+    return found[0]
 
 
 @dataclass(frozen=True)
@@ -20,8 +31,8 @@ class PartialSubmission:
 
     assignment: str
     solved: tuple[str, ...]  # grade_ids answered with the instructor's solution
+    wrong: str  # the `what` of a wrong answer in mutations/<assignment>.yaml
     expected_score: float
-    wrong: dict[str, str] = field(default_factory=dict)  # grade_id -> wrong answer source
 
     def notebook(self) -> nbformat.NotebookNode:
         name = f"{self.assignment}.ipynb"
@@ -29,122 +40,36 @@ class PartialSubmission:
         cells = answer_cells(notebook)
         for grade_id in self.solved:
             cells[grade_id].source = solution_source(self.assignment, grade_id)
-        for grade_id, source in self.wrong.items():
-            cells[grade_id].source = source.strip()
+        answer = wrong_answer(self.assignment, self.wrong)
+        cells[answer["part"]].source = answer["code"].strip()
         return notebook
 
 
+# Each wrong answer passes its part's visible tests: only the hidden ones catch it.
 PARTIAL_SUBMISSIONS = [
-    # Parts 1 and 3 solved, part 4 steps *up* the gradient, parts 2 and 5 untouched: 2 + 2 of 10.
-    PartialSubmission(
-        assignment="01-concepts",
-        solved=("part-1-relu-sigmoid", "part-3-dense-forward"),
-        wrong={"part-4-gradient-step": '''
-def gradient_step(w, b, x, y, learning_rate):
-    error = x @ w + b - y
-    return w + learning_rate * 2 * x.T @ error / len(x), b + learning_rate * 2 * error.mean()
-'''},
-        expected_score=4.0,
-    ),
-    # Parts 1, 3 and 5 solved; part 4 compiles with the one-hot loss for integer labels (passes
-    # the visible tests, fails the hidden ones); part 2 untouched: 2 + 2 + 2 of 10.
-    PartialSubmission(
-        assignment="02-environment",
-        solved=("part-1-build-mlp", "part-3-lenet", "part-5-initial-kernel"),
-        wrong={"part-4-classifier": '''
-def build_classifier(n_inputs, n_classes):
-    model = keras.Sequential([
-        keras.Input(shape=(n_inputs,)),
-        keras.layers.Dense(32, activation="relu"),
-        keras.layers.Dense(n_classes, activation="softmax"),
-    ])
-    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
-    return model
-'''},
-        expected_score=6.0,
-    ),
-    # Parts 1, 3 and 5 solved; part 4 puts the *first* examples of each class into validation
-    # (disjoint and stratified, so it passes the visible tests, but not random: the hidden tests
-    # catch it); part 2 untouched: 2 + 2 + 2 of 10.
-    PartialSubmission(
-        assignment="03-data-preparation",
-        solved=("part-1-scale", "part-3-one-hot", "part-5-standardize"),
-        wrong={"part-4-split": '''
-def stratified_split(labels, validation_fraction, seed):
-    val_idx = []
-    for c in np.unique(labels):
-        members = np.flatnonzero(labels == c)
-        val_idx.extend(members[:round(validation_fraction * len(members))])
-    val_idx = np.sort(np.array(val_idx))
-    return np.setdiff1d(np.arange(len(labels)), val_idx), val_idx
-'''},
-        expected_score=6.0,
-    ),
-    # Parts 1 and 5 solved; part 2 compiles with the default categorical cross-entropy while
-    # training on integer labels (the most common Keras loss mismatch); parts 3 and 4 untouched:
-    # 2 + 2 of 10.
-    PartialSubmission(
-        assignment="04-baseline-mlp",
-        solved=("part-1-build-model", "part-5-parameter-count"),
-        wrong={"part-2-compile": '''
-repro.set_seed(0)
-model = build_model()
-train_labels = y_train
-train.compile_model(model)  # categorical cross-entropy expects one-hot labels
-'''},
-        expected_score=4.0,
-    ),
-    # Parts 1 and 3 solved; part 2 guards the zero denominators with np.where, which still
-    # divides by zero first (a RuntimeWarning, caught by the test cell when a class is never
-    # predicted), though its values on the exercise's data are right; parts 4 and 5 untouched:
-    # 2 + 2 of 10.
-    PartialSubmission(
-        assignment="05-evaluation",
-        solved=("part-1-confusion-matrix", "part-3-f1"),
-        wrong={"part-2-precision-recall": '''
-def precision_recall(matrix):
-    true_positives = np.diag(matrix)
-    precision = np.where(matrix.sum(axis=0) > 0, true_positives / matrix.sum(axis=0), 0.0)
-    recall = np.where(matrix.sum(axis=1) > 0, true_positives / matrix.sum(axis=1), 0.0)
-    return precision, recall
-
-
-precision, recall = precision_recall(matrix)
-'''},
-        expected_score=4.0,
-    ),
-    # Parts 2, 3 and 5 solved; part 1 monitors val_accuracy with mode="min" (passes the visible
-    # tests, but the callback now treats the worst accuracy as the best: the hidden tests catch
-    # it), which still lets part 3 train; part 4 untouched: 2 + 2 + 2 of 10.
-    PartialSubmission(
-        assignment="06-regularization",
-        solved=("part-2-build-model", "part-3-train", "part-5-by-hand"),
-        wrong={"part-1-early-stopping": '''
-early_stopping = keras.callbacks.EarlyStopping(
-    monitor="val_accuracy", patience=5, restore_best_weights=True, mode="min"
-)
-'''},
-        expected_score=6.0,
-    ),
-    # Parts 1, 2 and 4 solved; part 3 forgets optimizer.zero_grad(), so gradients pile up from
-    # batch to batch (the visible tests pass, the hidden ones count the calls); part 5 untouched:
-    # 2 + 2 + 2 of 10.
-    PartialSubmission(
-        assignment="07-framework-comparison",
-        solved=("part-1-build-model", "part-2-to-tensors", "part-4-accuracy"),
-        wrong={"part-3-train-one-epoch": '''
-def train_one_epoch(model, optimizer, loss_fn, inputs, targets, batch_size, generator):
-    model.train()
-    order = torch.randperm(len(inputs), generator=generator)
-    losses = []
-    for start in range(0, len(inputs), batch_size):
-        batch = order[start:start + batch_size]
-        loss = loss_fn(model(inputs[batch]), targets[batch])
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-    return float(np.mean(losses))
-'''},
-        expected_score=6.0,
-    ),
+    # parts 1 and 3 solved, part 2 wrong, parts 4 and 5 untouched: 2 + 2 of 10
+    PartialSubmission("01-concepts", ("part-1-relu-sigmoid", "part-3-dense-forward"),
+                      "subtracts the global maximum, not each row's", 4.0),
+    # parts 1, 3 and 5 solved, part 4 wrong, part 2 untouched: 2 + 2 + 2 of 10
+    PartialSubmission("02-environment",
+                      ("part-1-build-mlp", "part-3-lenet", "part-5-initial-kernel"),
+                      "categorical cross-entropy (the one for one-hot labels)", 6.0),
+    # parts 1, 3 and 5 solved, part 4 wrong, part 2 untouched: 2 + 2 + 2 of 10
+    PartialSubmission("03-data-preparation",
+                      ("part-1-scale", "part-3-one-hot", "part-5-standardize"),
+                      "the first examples of each class, not drawn at random", 6.0),
+    # parts 2 and 5 solved, part 1 wrong (parts 3 and 4, which use it, untouched): 2 + 2 of 10
+    PartialSubmission("04-baseline-mlp", ("part-2-compile", "part-5-parameter-count"),
+                      "a hidden layer without an activation (the network stays linear)", 4.0),
+    # parts 2 and 3 solved, part 1 wrong, parts 4 and 5 untouched: 2 + 2 of 10
+    PartialSubmission("05-evaluation", ("part-2-precision-recall", "part-3-f1"),
+                      "a loop over y_true's indices (a longer y_pred passes unnoticed)", 4.0),
+    # parts 2, 3 and 5 solved, part 1 wrong, part 4 untouched: 2 + 2 + 2 of 10
+    PartialSubmission("06-regularization",
+                      ("part-2-build-model", "part-3-train", "part-5-by-hand"),
+                      'validation accuracy with mode="min"', 6.0),
+    # parts 1, 2 and 4 solved, part 3 wrong, part 5 untouched: 2 + 2 + 2 of 10
+    PartialSubmission("07-framework-comparison",
+                      ("part-1-build-model", "part-2-to-tensors", "part-4-accuracy"),
+                      "never zeroes the gradients", 6.0),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from collections import Counter
 from pathlib import Path
 
@@ -58,3 +59,21 @@ def test_every_answer_cell_has_a_marked_solution(path: Path) -> None:
 def test_solutions_have_no_outputs(path: Path) -> None:
     notebook = nbformat.read(path, as_version=4)
     assert all(not c.get("outputs") for c in notebook.cells if c.cell_type == "code")
+
+
+def cell_asserts(source: str) -> list[ast.Assert]:
+    return [node for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Assert)]
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.parent.name)
+def test_every_failing_check_says_what_is_wrong(path: Path) -> None:
+    """Feedback hides a grade cell's traceback: an assert without a message would say nothing."""
+    for cell in nbgrader_cells(path):
+        if not cell.metadata["nbgrader"]["grade"]:
+            continue
+        grade_id = cell.metadata["nbgrader"]["grade_id"]
+        silent = [node.lineno for node in cell_asserts(cell.source) if node.msg is None]
+        assert not silent, f"{grade_id}: assert without a message on line(s) {silent}"
+        hidden = cell.source.split("### BEGIN HIDDEN TESTS", 1)[1]
+        # np.testing's messages print the expected values: the answer, for a hidden input
+        assert "np.testing." not in hidden, f"{grade_id}: np.testing in the hidden tests"

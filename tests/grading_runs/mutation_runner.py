@@ -1,0 +1,188 @@
+"""Grade plausible answers part by part, through the test cells nbgrader runs.
+
+Run as ``python -m tests.grading_runs.mutation_runner OUT.json ASSIGNMENT...``: one process for
+all exercises (the imports are paid once), one fresh namespace per exercise and per answer. Each
+answer in tests/grading_runs/mutations/<assignment>.yaml replaces one answer cell of the solution;
+the part's test cell (visible and hidden tests) then runs against it. A correct alternative also
+runs every later part, with the solution's answers, to show that it costs nothing elsewhere.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import yaml
+
+from tests.support import REPO, SOLUTION_MARKERS
+
+MUTATIONS = Path(__file__).parent / "mutations"
+Namespace = dict[str, object]
+LARGEST_COPIED_ARRAY = 8 * 2**20
+
+
+@dataclass
+class Part:
+    """One graded part: the answer cell, its test cell, and the cells that run before them."""
+
+    answer_id: str
+    answer: str  # the solution, without its markers
+    test_id: str
+    test: str
+    points: float
+    before: list[str] = field(default_factory=list)  # ungraded code cells between parts
+
+
+@dataclass
+class Exercise:
+    """An exercise split into set-up code and graded parts, with its plausible answers."""
+
+    assignment: str
+    setup: list[str]
+    parts: list[Part]
+    replay: dict[str, list[str]]  # part -> earlier answers to re-run first (they make its objects)
+    variants: list[dict]
+
+    def part(self, answer_id: str) -> int:
+        return [p.answer_id for p in self.parts].index(answer_id)
+
+
+def load_exercise(assignment: str) -> Exercise:
+    """The solution notebook and the mutation file of ``assignment``."""
+    path = REPO / "solutions" / assignment / f"{assignment}.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    setup: list[str] = []
+    parts: list[Part] = []
+    pending: list[str] = []
+    answer: tuple[str, str] | None = None
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            answer = (meta["grade_id"], SOLUTION_MARKERS.sub("", cell.source))
+        elif meta.get("grade"):
+            assert answer is not None, f"{assignment}: test cell {meta['grade_id']} has no answer"
+            parts.append(Part(answer[0], answer[1], meta["grade_id"], cell.source,
+                              float(meta["points"]), pending))
+            pending, answer = [], None
+        elif parts or answer:
+            pending.append(cell.source)
+        else:
+            setup.append(cell.source)
+    spec = yaml.safe_load((MUTATIONS / f"{assignment}.yaml").read_text())
+    return Exercise(assignment, setup, parts, spec.get("replay", {}), spec["variants"])
+
+
+def fresh(state: Namespace) -> Namespace:
+    """A namespace to run one answer in: the saved state, with its NumPy arrays copied.
+
+    An answer that changes an array in place (a plausible mistake) must not reach the next one.
+    Large arrays (a whole dataset) are shared but read-only, so such a change fails loudly;
+    models and other objects are shared, so a part that changes them names a replay instead.
+    """
+    namespace = {}
+    for name, value in state.items():
+        if isinstance(value, np.ndarray):
+            if value.nbytes <= LARGEST_COPIED_ARRAY:
+                value = value.copy()
+            else:
+                value.flags.writeable = False
+        namespace[name] = value
+    return namespace
+
+
+def run_cell(source: str, namespace: Namespace, name: str) -> str | None:
+    """Execute one cell as the kernel would; None, or the error it ended with."""
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            exec(compile(source, name, "exec"), namespace)  # noqa: S102 - it is a test harness
+    except BaseException as error:  # noqa: BLE001 - a cell may raise anything, even SystemExit
+        if isinstance(error, KeyboardInterrupt):
+            raise
+        lines = traceback.format_exception_only(type(error), error)
+        return "".join(lines).strip()
+    return None
+
+
+class Grader:
+    """Runs the parts of one exercise from saved states, so no answer re-runs what came before."""
+
+    def __init__(self, exercise: Exercise) -> None:
+        self.exercise = exercise
+        namespace: Namespace = {"__name__": "__main__"}
+        for index, source in enumerate(exercise.setup):
+            error = run_cell(source, namespace, f"setup-{index}")
+            assert error is None, f"{exercise.assignment} set-up failed: {error}"
+        self.states = [namespace]  # states[k]: after the solution of parts 0..k-1
+        for k, part in enumerate(exercise.parts):
+            results: dict[str, str | None] = {}
+            after = self.run_part(k, fresh(self.states[k]), part.answer, results)
+            failed = {key: value for key, value in results.items() if value}
+            assert not failed, f"{exercise.assignment}: the solution fails {failed}"
+            self.states.append(after)
+
+    def run_part(self, k: int, namespace: Namespace, answer: str,
+                 results: dict[str, str | None]) -> Namespace:
+        """Part k with ``answer`` in ``namespace``; records the test cell's error (or None)."""
+        part = self.exercise.parts[k]
+        for earlier in self.exercise.replay.get(part.answer_id, []):
+            run_cell(self.exercise.parts[self.exercise.part(earlier)].answer, namespace, earlier)
+        for index, source in enumerate(part.before):
+            run_cell(source, namespace, f"{part.answer_id}-before-{index}")
+        answer_error = run_cell(answer, namespace, part.answer_id)
+        test_error = run_cell(part.test, namespace, part.test_id)
+        if test_error and answer_error:
+            test_error = f"{test_error} (the answer cell raised {answer_error})"
+        results[part.test_id] = test_error
+        return namespace
+
+    def grade(self, variant: dict) -> dict:
+        """Points per part for one plausible answer (later parts only for correct ones)."""
+        exercise = self.exercise
+        k = exercise.part(variant["part"])
+        started = time.perf_counter()
+        results: dict[str, str | None] = {}
+        namespace = self.run_part(k, fresh(self.states[k]), variant["code"], results)
+        if variant["kind"] == "correct":
+            for j in range(k + 1, len(exercise.parts)):
+                namespace = self.run_part(j, namespace, exercise.parts[j].answer, results)
+        return {
+            "assignment": exercise.assignment,
+            "part": variant["part"],
+            "kind": variant["kind"],
+            "what": variant["what"],
+            "points": {
+                p.test_id: (0.0 if results[p.test_id] else p.points)
+                for p in exercise.parts if p.test_id in results
+            },
+            "max_points": {p.test_id: p.points for p in exercise.parts},
+            "own_test": exercise.parts[k].test_id,
+            "errors": {key: value for key, value in results.items() if value},
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+
+
+def main(out: str, assignments: list[str]) -> None:
+    report = []
+    for assignment in assignments:
+        started = time.perf_counter()
+        grader = Grader(load_exercise(assignment))
+        graded = [grader.grade(variant) for variant in grader.exercise.variants]
+        report.append({"assignment": assignment, "variants": graded,
+                       "seconds": round(time.perf_counter() - started, 3)})
+        print(f"{assignment}: {len(graded)} answers in {time.perf_counter() - started:.1f} s",
+              file=sys.stderr, flush=True)
+    Path(out).write_text(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2:])
