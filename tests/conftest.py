@@ -45,6 +45,7 @@ def browser():
 LONGEST_FIRST = (
     "tests/grading_runs/test_roundtrip.py",
     "tests/grading_runs/test_adversarial.py",
+    "tests/grading_runs/test_mutations.py",
     "book/08-next-steps.ipynb",
     "book/06-regularization.ipynb",
     "tests/book/test_browser.py",  # builds the book first (tests/book/conftest.py)

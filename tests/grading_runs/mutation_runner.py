@@ -2,9 +2,11 @@
 
 Run as ``python -m tests.grading_runs.mutation_runner OUT.json ASSIGNMENT...``: one process for
 all exercises (the imports are paid once), one fresh namespace per exercise and per answer. Each
-answer in tests/grading_runs/mutations/<assignment>.yaml replaces one answer cell of the solution;
-the part's test cell (visible and hidden tests) then runs against it. A correct alternative also
-runs every later part, with the solution's answers, to show that it costs nothing elsewhere.
+wrong answer in tests/grading_runs/mutations/<assignment>.yaml replaces one answer cell of the
+solution, and the part's test cell (visible and hidden tests) runs against it. The correct
+alternatives run together, top to bottom, as the notebook of a learner who wrote every part
+differently from the solution (the n-th alternative of each part in the n-th such notebook; the
+solution where a part has fewer): each must keep full marks in its part and every later one.
 """
 
 from __future__ import annotations
@@ -145,29 +147,48 @@ class Grader:
         results[part.test_id] = test_error
         return namespace
 
-    def grade(self, variant: dict) -> dict:
-        """Points per part for one plausible answer (later parts only for correct ones)."""
-        exercise = self.exercise
-        k = exercise.part(variant["part"])
+    def grade_wrong(self, variant: dict) -> dict:
+        """Points of the part that one wrong answer replaces."""
+        k = self.exercise.part(variant["part"])
         started = time.perf_counter()
         results: dict[str, str | None] = {}
-        namespace = self.run_part(k, fresh(self.states[k]), variant["code"], results)
-        if variant["kind"] == "correct":
-            for j in range(k + 1, len(exercise.parts)):
-                namespace = self.run_part(j, namespace, exercise.parts[j].answer, results)
+        self.run_part(k, fresh(self.states[k]), variant["code"], results)
+        return self.report(variant, results, time.perf_counter() - started)
+
+    def grade_correct(self) -> list[dict]:
+        """Points of every part for the notebooks made of the correct alternatives."""
+        by_part = [[v for v in self.exercise.variants
+                    if v["kind"] == "correct" and v["part"] == part.answer_id]
+                   for part in self.exercise.parts]
+        graded = []
+        for n in range(max(map(len, by_part), default=0)):
+            started = time.perf_counter()
+            results: dict[str, str | None] = {}
+            namespace = fresh(self.states[0])
+            for k, part in enumerate(self.exercise.parts):
+                answer = by_part[k][n]["code"] if n < len(by_part[k]) else part.answer
+                namespace = self.run_part(k, namespace, answer, results)
+            seconds = time.perf_counter() - started
+            graded += [self.report(by_part[k][n], results, seconds)
+                       for k in range(len(by_part)) if n < len(by_part[k])]
+        return graded
+
+    def report(self, variant: dict, results: dict[str, str | None], seconds: float) -> dict:
+        parts = self.exercise.parts
+        k = self.exercise.part(variant["part"])
         return {
-            "assignment": exercise.assignment,
+            "assignment": self.exercise.assignment,
+            "index": self.exercise.variants.index(variant),  # its place in the mutation file
             "part": variant["part"],
             "kind": variant["kind"],
             "what": variant["what"],
-            "points": {
-                p.test_id: (0.0 if results[p.test_id] else p.points)
-                for p in exercise.parts if p.test_id in results
-            },
-            "max_points": {p.test_id: p.points for p in exercise.parts},
-            "own_test": exercise.parts[k].test_id,
+            # a correct alternative answers for its own part and every later one
+            "points": {p.test_id: (0.0 if results[p.test_id] else p.points)
+                       for p in parts[k:] if p.test_id in results},
+            "max_points": {p.test_id: p.points for p in parts},
+            "own_test": parts[k].test_id,
             "errors": {key: value for key, value in results.items() if value},
-            "seconds": round(time.perf_counter() - started, 3),
+            "seconds": round(seconds, 3),
         }
 
 
@@ -176,7 +197,9 @@ def main(out: str, assignments: list[str]) -> None:
     for assignment in assignments:
         started = time.perf_counter()
         grader = Grader(load_exercise(assignment))
-        graded = [grader.grade(variant) for variant in grader.exercise.variants]
+        variants = grader.exercise.variants
+        graded = [grader.grade_wrong(v) for v in variants if v["kind"] == "wrong"]
+        graded += grader.grade_correct()
         report.append({"assignment": assignment, "variants": graded,
                        "seconds": round(time.perf_counter() - started, 3)})
         print(f"{assignment}: {len(graded)} answers in {time.perf_counter() - started:.1f} s",

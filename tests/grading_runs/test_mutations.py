@@ -1,8 +1,10 @@
 """The mutation suite: plausible answers to every graded part, graded through the real test cells.
 
 Each wrong answer must lose the points of its own part, with a message that says what is wrong;
-each correct alternative must keep full marks in its part and every later one. The answers live
-in mutations/<assignment>.yaml beside this file; mutation_runner.py grades them all in one process.
+each correct alternative must keep full marks in its part and every later one (the alternatives
+are graded together, as the notebook of a learner who wrote every part differently). The answers
+live in mutations/<assignment>.yaml beside this file; mutation_runner.py grades them all in one
+process.
 """
 
 from __future__ import annotations
@@ -40,8 +42,8 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, int], di
     )
     assert result.returncode == 0, result.stderr[-5000:]
     report = json.loads(out.read_text())
-    return {(exercise["assignment"], index): variant
-            for exercise in report for index, variant in enumerate(exercise["variants"])}
+    return {(exercise["assignment"], variant["index"]): variant
+            for exercise in report for variant in exercise["variants"]}
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
