@@ -44,8 +44,9 @@ def mathjax_only_with_maths(app: Sphinx, pagename: str, templatename: str, conte
     ]
 
 
-# The one script that the inline scripts of every page need before they run.
-RUN_AT_ONCE = "_static/documentation_options.js"
+# Scripts that others need while the page is parsed: the inline scripts of every page use
+# DOCUMENTATION_OPTIONS, and the search page's own searchtools.js calls doctools.js's _ready.
+RUN_AT_ONCE = ("_static/documentation_options.js", "_static/doctools.js")
 
 
 def defer_script_files(app: Sphinx, pagename: str, templatename: str, context: dict,
@@ -56,7 +57,7 @@ def defer_script_files(app: Sphinx, pagename: str, templatename: str, context: d
     the theme wait for that moment anyway.
     """
     context["script_files"] = [
-        s if not s.filename or os.fspath(s.filename) == RUN_AT_ONCE
+        s if not s.filename or os.fspath(s.filename) in RUN_AT_ONCE
         or {"async", "defer"} & set(s.attributes)
         else type(s)(s.filename, priority=s.priority, **s.attributes, defer="defer")
         for s in context.get("script_files", [])

@@ -57,17 +57,18 @@ def test_a_page_with_maths_keeps_mathjax_and_its_configuration() -> None:
     assert len(context["script_files"]) == 3
 
 
-def test_file_scripts_are_deferred_but_not_inline_ones_nor_documentation_options() -> None:
+def test_file_scripts_are_deferred_but_not_inline_ones_nor_those_others_need_at_once() -> None:
     context = {"script_files": [
         _JavaScript("_static/documentation_options.js"),
         _JavaScript("", body="DOCUMENTATION_OPTIONS.pagename = 'x';"),
-        _JavaScript("_static/doctools.js", priority=200),
+        _JavaScript("_static/doctools.js"),
+        _JavaScript("_static/copybutton.js", priority=200),
         _JavaScript("_static/thebe.js", **{"async": "async"}),
     ]}
     defer_script_files(None, "page", "page.html", context, None)
     defer = [s.attributes.get("defer") for s in context["script_files"]]
-    assert defer == [None, None, "defer", None]
-    assert context["script_files"][2].priority == 200
+    assert defer == [None, None, None, "defer", None]
+    assert context["script_files"][3].priority == 200
 
 
 def test_mathjax_tag_becomes_an_inline_loader_with_the_page_relative_address() -> None:
