@@ -95,8 +95,6 @@ def run_axe(page, name: str, axe_script: str | None, only: list[str] | None = No
     """axe-core's serious and critical violations on page ``name``; none without axe-core."""
     if axe_script is None:
         return []
-    # the book's CSS lets the browser skip cells far from the screen; axe must see every one
-    page.add_style_tag(content="article .cell { content-visibility: visible !important; }")
     page.evaluate(axe_script)
     return page.evaluate(AXE_RUN_JS, [name != CODE_PAGE, only])
 
