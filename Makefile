@@ -19,12 +19,12 @@ LESSONS := $(sort $(wildcard book/[0-9][0-9]-*.ipynb))
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FASHION_MNIST_DIR := /usr/share/datasets/fashion-mnist
 
-.PHONY: help setup book check test lint lab execute release grade bench clean
+.PHONY: help setup book check test lint lab execute release grade bench audit clean
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-setup: $(STAMPS)/python $(STAMPS)/apt $(STAMPS)/mathjax  ## venv, packages, dataset, browser, MathJax
+setup: $(STAMPS)/python $(STAMPS)/apt $(STAMPS)/vendor-mathjax $(STAMPS)/npm  ## venv, packages, dataset, browser, MathJax, axe-core
 
 $(STAMPS)/python: pyproject.toml constraints.txt
 	@mkdir -p $(STAMPS)
@@ -47,15 +47,32 @@ $(STAMPS)/apt: Makefile
 	else echo "note: no apt-get; Fashion-MNIST comes from COURSE_DATA_DIR or the Keras cache"; fi
 	@touch $@
 
-# MathJax served from the book itself (_static/mathjax), so formulas render offline too.
+# MathJax served from the book itself, so formulas render offline too. It lives in _vendor/ (copied
+# to the site's root by html_extra_path), not in _static/: Jupyter Book adds every .js under
+# _static/ to every page, while Sphinx loads MathJax once, deferred, on the pages with maths.
 MATHJAX_VERSION := 3.2.2
-$(STAMPS)/mathjax:
-	@mkdir -p $(STAMPS) _static/mathjax
+$(STAMPS)/vendor-mathjax:
+	@mkdir -p $(STAMPS) _vendor/mathjax
+	@rm -rf _static/mathjax  # where earlier versions of this Makefile put it
 	cd $(STAMPS) && npm pack --silent mathjax@$(MATHJAX_VERSION) >/dev/null
-	tar -xzf $(STAMPS)/mathjax-$(MATHJAX_VERSION).tgz -C _static/mathjax --strip-components=2 \
+	tar -xzf $(STAMPS)/mathjax-$(MATHJAX_VERSION).tgz -C _vendor/mathjax --strip-components=2 \
 	  package/es5/tex-mml-chtml.js package/es5/output/chtml/fonts/woff-v2
 	@rm -f $(STAMPS)/mathjax-$(MATHJAX_VERSION).tgz
 	@touch $@
+
+# npm packages of package-lock.json into node_modules/: axe-core for the browser tests, and with
+# `make audit` also Lighthouse (a devDependency). Neither may download a browser of its own.
+export PUPPETEER_SKIP_DOWNLOAD := 1
+NPM_CI := npm ci --no-audit --no-fund --ignore-scripts
+$(STAMPS)/npm: package.json package-lock.json
+	@mkdir -p $(STAMPS)
+	$(NPM_CI) --omit=dev
+	@touch $@
+
+$(STAMPS)/npm-audit: package.json package-lock.json
+	@mkdir -p $(STAMPS)
+	$(NPM_CI)
+	@touch $@ $(STAMPS)/npm
 
 book: setup  ## build the HTML book into _build/html (zero warnings allowed)
 	$(BIN)/jupyter-book build . -W -n --keep-going
@@ -99,6 +116,9 @@ bench: setup  ## benchmarks: training throughput (chapter 4) and the framework c
 	$(BIN)/python benchmarks/train_throughput.py
 	$(BIN)/python benchmarks/framework_comparison.py
 	@echo "re-execute the chapters that show these numbers: make execute"
+
+audit: book $(STAMPS)/npm-audit  ## Lighthouse on three pages of the built book → benchmarks/lighthouse_audit.json
+	$(BIN)/python benchmarks/lighthouse_audit.py
 
 clean:  ## remove build outputs (keeps the virtual environment)
 	rm -rf _build .pytest_cache .ruff_cache

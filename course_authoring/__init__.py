@@ -1,9 +1,9 @@
-"""The maintainers' tools for "Neural Networks in Python": lessons executed and checked, and the
-benchmarks' JSON writer.
+"""The maintainers' tools for "Neural Networks in Python": lessons executed and checked, the
+benchmarks' JSON writer, and the book's Sphinx extension (``book_html``, loaded by _config.yml).
 
 Not for learners or instructors. ``python -m course_authoring execute book/01-concepts.ipynb``
 re-executes a lesson in place (``make execute``); ``python -m course_authoring check book/*.ipynb``
 lists what is not clean (``make test`` runs it first).
 """
 
-__all__ = ["benchmark_reports", "lessons"]
+__all__ = ["benchmark_reports", "book_html", "lessons"]

@@ -3,10 +3,15 @@ class balance; chapters 4–5: training and evaluation; chapter 6: comparing run
 
 Each function returns the ``matplotlib.figure.Figure`` it drew, so notebooks can show it and
 tests can inspect its axes. Inputs are checked first and a wrong shape gets a clear error.
+
+Figures are drawn for the book's text column: at most ``COLUMN_WIDTH`` inches wide, at most two
+panels side by side, and text in ``BOOK_STYLE``'s sizes, so that they stay legible when a phone
+shows them at a fraction of their size.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -19,7 +24,10 @@ from course_utils import metrics
 from course_utils._checks import positive_int
 
 __all__ = [
+    "BOOK_STYLE",
+    "COLUMN_WIDTH",
     "RIGHT_COLOR",
+    "SMALL_TEXT",
     "WRONG_COLOR",
     "plot_activations",
     "plot_class_counts",
@@ -35,8 +43,36 @@ __all__ = [
 
 RIGHT_COLOR = "green"
 WRONG_COLOR = "red"
+COLUMN_WIDTH = 6.4  # inches: the book's text column at the inline backend's 100 dpi
+BOOK_STYLE = {"font.size": 12, "axes.titlesize": 12, "axes.labelsize": 12,
+              "xtick.labelsize": 11, "ytick.labelsize": 11, "legend.fontsize": 11}
+SMALL_TEXT = 10  # titles over small images, where BOOK_STYLE's sizes do not fit
+NARROW_CELL = 0.9  # inches: image cells narrower than this get their titles on two lines
 
 
+def _book_style(plot: Callable[..., Figure]) -> Callable[..., Figure]:
+    """Draw with BOOK_STYLE's text sizes (a plotting function's decorator)."""
+
+    @functools.wraps(plot)
+    def styled(*args: Any, **kwargs: Any) -> Figure:
+        with plt.rc_context(BOOK_STYLE):
+            return plot(*args, **kwargs)
+
+    return styled
+
+
+def _panels(n: int, height: float) -> tuple[Figure, list[Any]]:
+    """A column-wide figure of ``n`` panels, two per row, each ``height`` inches tall."""
+    n_cols = min(n, 2)
+    n_rows = -(-n // n_cols)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(COLUMN_WIDTH, height * n_rows),
+                             squeeze=False)
+    for unused in axes.flat[n:]:
+        unused.remove()
+    return fig, list(axes.flat[:n])
+
+
+@_book_style
 def plot_activations(
     functions: Mapping[str, Callable[[np.ndarray], np.ndarray]],
     z: np.ndarray | None = None,
@@ -48,8 +84,8 @@ def plot_activations(
     z = np.linspace(-5, 5, 401) if z is None else np.asarray(z, dtype=float)
     if z.ndim != 1:
         raise ValueError(f"z must be one-dimensional, got shape {z.shape}")
-    fig, axes = plt.subplots(1, len(functions), figsize=(3.2 * len(functions), 3), squeeze=False)
-    for ax, (name, function) in zip(axes[0], functions.items()):
+    fig, axes = _panels(len(functions), 2.8)
+    for ax, (name, function) in zip(axes, functions.items()):
         ax.plot(z, function(z), label=name, linewidth=2)
         if derivatives and name in derivatives:
             ax.plot(z, derivatives[name](z), "--", label=f"{name}'")
@@ -62,6 +98,7 @@ def plot_activations(
     return fig
 
 
+@_book_style
 def plot_image_grid(
     images: np.ndarray,
     labels: np.ndarray,
@@ -89,15 +126,22 @@ def plot_image_grid(
         )
     if labels[:n].min() < 0 or labels[:n].max() >= len(class_names):
         raise ValueError(f"a label is outside the {len(class_names)} class names")
-    fig, axes = plt.subplots(n_rows, n_cols, figsize=(1.5 * n_cols, 1.75 * n_rows), squeeze=False)
+    cell = COLUMN_WIDTH / n_cols
+    # each row: the image and up to two lines of title above it
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(COLUMN_WIDTH, (cell + 0.45) * n_rows),
+                             squeeze=False)
     for ax, image, label in zip(axes.flat, images, labels):
         ax.imshow(image, cmap="gray_r")
-        ax.set_title(class_names[label], fontsize=8)
+        title = class_names[label]
+        if cell < NARROW_CELL:  # "Ankle boot" -> "Ankle / boot" on two lines
+            title = title.replace(" ", "\n").replace("/", "/\n")
+        ax.set_title(title, fontsize=SMALL_TEXT)
         ax.axis("off")
     fig.tight_layout()
     return fig
 
 
+@_book_style
 def plot_class_counts(
     splits: Mapping[str, np.ndarray],
     class_names: Sequence[str],
@@ -123,7 +167,7 @@ def plot_class_counts(
         if labels.min() < 0 or labels.max() >= k:
             raise ValueError(f"split {name!r}: labels must lie in 0..{k - 1}")
         counts[name] = np.bincount(labels, minlength=k)
-    fig, ax = plt.subplots(figsize=(8.5, 0.16 * k * max(len(splits), 2) + 1.2))
+    fig, ax = plt.subplots(figsize=(COLUMN_WIDTH, 0.2 * k * max(len(splits), 2) + 1.6))
     height = 0.8 / len(counts)
     for offset, (name, values) in enumerate(counts.items()):
         total = int(values.sum())
@@ -136,11 +180,12 @@ def plot_class_counts(
     ax.set_yticks(np.arange(k), list(class_names))
     ax.invert_yaxis()  # class 0 at the top, like a table
     ax.set_xlabel("fraction of the split" if normalize else "number of images")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)  # beside the bars
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)  # above the bars
     fig.tight_layout()
     return fig
 
 
+@_book_style
 def plot_learning_curves(history: Any, metrics: Sequence[str] = ("loss", "accuracy")) -> Figure:
     """Training and validation curves per epoch, one panel per metric.
 
@@ -153,8 +198,8 @@ def plot_learning_curves(history: Any, metrics: Sequence[str] = ("loss", "accura
     present = [m for m in metrics if m in logs]
     if not present:
         raise ValueError(f"none of {list(metrics)} is in the history (it has {sorted(logs)})")
-    fig, axes = plt.subplots(1, len(present), figsize=(5 * len(present), 3.5), squeeze=False)
-    for ax, metric in zip(axes[0], present):
+    fig, axes = _panels(len(present), 3.2)
+    for ax, metric in zip(axes, present):
         epochs = np.arange(1, len(logs[metric]) + 1)
         ax.plot(epochs, logs[metric], "o-", label="training")
         if f"val_{metric}" in logs:
@@ -167,13 +212,14 @@ def plot_learning_curves(history: Any, metrics: Sequence[str] = ("loss", "accura
     return fig
 
 
+@_book_style
 def plot_loss_curves(
     curves: Mapping[str, Sequence[float]], xlabel: str = "step", log_scale: bool = False
 ) -> Figure:
     """Several loss curves on one axis, one line per label (e.g. SGD versus Adam)."""
     if not curves:
         raise ValueError("give at least one named curve")
-    fig, ax = plt.subplots(figsize=(6, 3.5))
+    fig, ax = plt.subplots(figsize=(COLUMN_WIDTH, 3.5))
     for label, values in curves.items():
         values = np.asarray(values, dtype=float)
         if values.ndim != 1 or len(values) == 0:
@@ -188,6 +234,7 @@ def plot_loss_curves(
     return fig
 
 
+@_book_style
 def plot_prediction_grid(
     images: np.ndarray,
     y_true: np.ndarray,
@@ -214,16 +261,20 @@ def plot_prediction_grid(
     labels = np.concatenate([y_true[:n], y_pred[:n]])
     if labels.min() < 0 or labels.max() >= len(class_names):
         raise ValueError(f"a label is outside the {len(class_names)} class names")
-    fig, axes = plt.subplots(n_rows, n_cols, figsize=(1.9 * n_cols, 2.1 * n_rows), squeeze=False)
+    cell = COLUMN_WIDTH / n_cols
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(COLUMN_WIDTH, 1.45 * cell * n_rows),
+                             squeeze=False)
     for ax, image, true, pred in zip(axes.flat, images, y_true, y_pred):
         ax.imshow(image, cmap="gray_r")
         color = RIGHT_COLOR if true == pred else WRONG_COLOR
-        ax.set_title(f"{class_names[pred]}\n/ {class_names[true]}", color=color, fontsize=8)
+        ax.set_title(f"{class_names[pred]}\n/ {class_names[true]}", color=color,
+                     fontsize=SMALL_TEXT)
         ax.axis("off")
     fig.tight_layout()
     return fig
 
 
+@_book_style
 def plot_confusion_matrix(
     y_true: np.ndarray,
     y_pred: np.ndarray,
@@ -244,7 +295,7 @@ def plot_confusion_matrix(
         raise ValueError(f"labels must lie in 0..{k - 1}")
     counts = metrics.confusion_matrix(y_true, y_pred, n_classes=k)
     values = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1) if normalize else counts
-    fig, ax = plt.subplots(figsize=(0.8 * k + 2, 0.7 * k + 1.5))
+    fig, ax = plt.subplots(figsize=(COLUMN_WIDTH, 0.9 * COLUMN_WIDTH))
     sns.heatmap(
         values, annot=True, fmt=".2f" if normalize else "d", cmap="Blues", cbar=False,
         xticklabels=class_names, yticklabels=class_names, ax=ax,
@@ -255,6 +306,7 @@ def plot_confusion_matrix(
     return fig
 
 
+@_book_style
 def plot_confused_examples(
     images: np.ndarray,
     y_true: np.ndarray,
@@ -298,14 +350,15 @@ def plot_confused_examples(
     if not directions:
         raise ValueError("give at least one pair of classes, e.g. [(0, 6)]")
     fig, axes = plt.subplots(
-        len(directions), n_examples, figsize=(1.25 * n_examples + 2.2, 1.5 * len(directions)),
+        len(directions), n_examples,
+        figsize=(COLUMN_WIDTH, 1.4 * (COLUMN_WIDTH - 2) / n_examples * len(directions) + 0.4),
         squeeze=False,
     )
     for row, (true, pred) in zip(axes, directions):
         indices = np.flatnonzero((y_true == true) & (y_pred == pred))
         row[0].set_ylabel(
             f"true: {class_names[true]}\npredicted: {class_names[pred]}\n{len(indices)} images",
-            rotation=0, ha="right", va="center", fontsize=9,
+            rotation=0, ha="right", va="center", fontsize=SMALL_TEXT,
         )
         for ax in row:
             ax.set_xticks([])
@@ -316,11 +369,12 @@ def plot_confused_examples(
             title = f"#{index}"
             if probabilities is not None:
                 title += f"  p={probabilities[index, pred]:.2f}"
-            ax.set_title(title, color=WRONG_COLOR, fontsize=8)
+            ax.set_title(title, color=WRONG_COLOR, fontsize=SMALL_TEXT)
     fig.tight_layout()
     return fig
 
 
+@_book_style
 def plot_run_comparison(
     histories: Mapping[str, Any], keys: Sequence[str] = ("val_loss", "val_accuracy")
 ) -> Figure:
@@ -340,8 +394,8 @@ def plot_run_comparison(
     present = [key for key in keys if any(key in log for log in logs.values())]
     if not present:
         raise ValueError(f"no run has any of {list(keys)}")
-    fig, axes = plt.subplots(1, len(present), figsize=(5.5 * len(present), 3.8), squeeze=False)
-    for ax, key in zip(axes[0], present):
+    fig, axes = _panels(len(present), 3.4)
+    for ax, key in zip(axes, present):
         for name, log in logs.items():
             if key in log:
                 ax.plot(np.arange(1, len(log[key]) + 1), log[key], label=name)
@@ -349,11 +403,12 @@ def plot_run_comparison(
         ax.set_xlabel("epoch")
         ax.set_ylabel(key)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    axes[0][-1].legend(fontsize=8)
+    axes[-1].legend()
     fig.tight_layout()
     return fig
 
 
+@_book_style
 def plot_layer_profile(
     profiles: Mapping[str, Sequence[float] | Mapping[str, float]],
     ylabel: str,
@@ -367,7 +422,7 @@ def plot_layer_profile(
     """
     if not profiles:
         raise ValueError("give at least one named profile")
-    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    fig, ax = plt.subplots(figsize=(COLUMN_WIDTH, 3.8))
     for name, values in profiles.items():
         values = np.asarray(list(values.values()) if isinstance(values, Mapping) else values,
                             dtype=float)
@@ -381,6 +436,6 @@ def plot_layer_profile(
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("layer (1 = next to the input)")
     ax.set_ylabel(ylabel)
-    ax.legend(fontsize=8)
+    ax.legend()
     fig.tight_layout()
     return fig

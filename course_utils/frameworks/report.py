@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from course_utils.frameworks.runner import RunResult
+from course_utils.plots import BOOK_STYLE, COLUMN_WIDTH, SMALL_TEXT
 
 __all__ = ["load_report", "plot_comparison", "results_table", "runs_at_batch_size"]
 
@@ -76,17 +77,20 @@ def plot_comparison(runs: Sequence[RunResult], title: str = "") -> Figure:
         ("lines of model and training code", [run.code_lines for run in runs], "{:d}"),
     ]
     labels = [f"{run.label} ({run.batch_size})" for run in runs]
-    fig, axes = plt.subplots(1, len(panels), figsize=(15, 0.5 * len(runs) + 1.8), sharey=True)
-    for ax, (name, values, fmt) in zip(axes, panels):
-        bars = ax.barh(range(len(runs)), values, color="tab:blue")
-        ax.bar_label(bars, labels=[fmt.format(value) for value in values], padding=2, fontsize=8)
-        ax.set_title(name, fontsize=10)
-        ax.set_xlim(0, max(values) * 1.3 if max(values) > 0 else 1)
-        if name == "test accuracy":
-            ax.set_xlim(min(values) - 0.05, 1.0)
-    axes[0].set_yticks(range(len(runs)), labels)
-    axes[0].invert_yaxis()
-    if title:
-        fig.suptitle(title)
+    with plt.rc_context(BOOK_STYLE):  # two panels a row: the book's column, legible on a phone
+        fig, axes = plt.subplots(2, 2, figsize=(COLUMN_WIDTH, 2 * (0.4 * len(runs) + 1.3)),
+                                 sharey=True)
+        for ax, (name, values, fmt) in zip(axes.flat, panels):
+            bars = ax.barh(range(len(runs)), values, color="tab:blue")
+            ax.bar_label(bars, labels=[fmt.format(value) for value in values], padding=2,
+                         fontsize=SMALL_TEXT)
+            ax.set_title(name, fontsize=SMALL_TEXT)
+            ax.set_xlim(0, max(values) * 1.4 if max(values) > 0 else 1)
+            if name == "test accuracy":
+                ax.set_xlim(min(values) - 0.05, 1.0)
+        axes[0][0].set_yticks(range(len(runs)), labels)
+        axes[0][0].invert_yaxis()
+        if title:
+            fig.suptitle(title, fontsize=SMALL_TEXT, wrap=True)
     fig.tight_layout()
     return fig

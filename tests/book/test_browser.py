@@ -1,8 +1,10 @@
 """The built book as a reader sees it, in a real browser (Debian's Chromium via Playwright).
 
-Every page of the table of contents is opened once; the tests then check what that visit saw.
-Screenshots of every page, light and dark, are saved under _build/screenshots/ for a human look:
-the first screen of each page, or the whole page with COURSE_FULL_SCREENSHOTS=1 (slower).
+Every page of the table of contents is opened once in light mode and once in dark mode; the tests
+then check what those visits saw, including axe-core's accessibility rules (from npm) and the page
+at a phone's width. Screenshots of every page, light and dark, 1280 and 390 px wide, are saved
+under _build/screenshots/ for a human look: the first screen of each page, or the whole page with
+COURSE_FULL_SCREENSHOTS=1 (slower).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urldefrag, urljoin, urlparse
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.book.conftest import toc_files
 from tests.support import REPO
@@ -21,6 +24,8 @@ pytestmark = pytest.mark.slow
 PAGES = toc_files()
 SCREENSHOTS = REPO / "_build" / "screenshots"
 FULL_PAGE = os.environ.get("COURSE_FULL_SCREENSHOTS") == "1"
+PHONE = {"width": 390, "height": 844}
+AXE_SCRIPT = REPO / "node_modules" / "axe-core" / "axe.min.js"  # `make setup` runs npm ci
 SEARCH_TERM = "backpropagation"
 SEARCH_TARGET = "book/01-concepts"
 
@@ -30,15 +35,27 @@ class Visit:
     """What the browser saw on one page."""
 
     console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)  # uncaught exceptions
     failed_requests: list[str] = field(default_factory=list)
     images: list[dict] = field(default_factory=list)
     links: list[str] = field(default_factory=list)
     dark_figure_corners: list[list[int]] = field(default_factory=list)
+    phone_width: int = 0
+    maths_typeset: bool = False
+    icon_font_loaded: bool = False
+    axe_violations: list[str] = field(default_factory=list)
+    axe_dark_violations: list[str] = field(default_factory=list)
 
 
 IMAGES_JS = """() => [...document.querySelectorAll('article img')].map(img => ({
     src: img.currentSrc, alt: img.alt, complete: img.complete, width: img.naturalWidth}))"""
 LINKS_JS = "() => [...document.querySelectorAll('a[href]')].map(a => a.href)"
+# MathJax, added after the first paint, has typeset the page's formulas (if it has any).
+MATHS_TYPESET_JS = """() => !document.querySelector('.math')
+    || !!document.querySelector('mjx-container')"""
+# The theme's icons are letters of the Font Awesome font its CSS loads (no fontawesome.js).
+ICON_FONT_JS = """() => [...document.fonts].some(font =>
+    font.family.replaceAll('"', '') === 'Font Awesome 6 Free' && font.status === 'loaded')"""
 # Top-left pixel of every figure, drawn onto a canvas: RGBA.
 CORNERS_JS = """() => [...document.querySelectorAll('article img')].map(img => {
     const canvas = document.createElement('canvas');
@@ -47,32 +64,95 @@ CORNERS_JS = """() => [...document.querySelectorAll('article img')].map(img => {
     context.drawImage(img, 0, 0);
     return Array.from(context.getImageData(2, 2, 1, 1).data);
 })"""
+# axe-core's serious and critical violations, one line each. label-content-name-mismatch is one of
+# axe's experimental rules, off unless named; preload (stylesheets fetched again, for a rule about
+# screen orientation) is off: it asks for the theme's imported CSS at the wrong address.
+AXE_RUN_JS = """async ([skipCode, only]) => {
+    const context = skipCode ? {exclude: [['.highlight']]} : document;
+    const options = {resultTypes: ['violations'], preload: false,
+                     rules: {'label-content-name-mismatch': {enabled: true}}};
+    if (only) options.runOnly = {type: 'rule', values: only};
+    const result = await axe.run(context, options);
+    return result.violations.filter(v => ['serious', 'critical'].includes(v.impact))
+        .map(v => `${v.id} (${v.impact}) on ${v.nodes.length}: ` +
+                  v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '));
+}"""
+# In dark mode only the colours change: there axe checks only the rules about colour.
+AXE_DARK_RULES = ["color-contrast", "link-in-text-block"]
+# Code cells (.highlight) take the theme's Pygments colours, the same on every page, and their
+# many coloured words take most of axe's time: it checks them on the page with the most code.
+CODE_PAGE = "book/06-regularization"
+
+
+def watch_errors(page, visit: Visit) -> None:
+    """Collect the page's console errors and uncaught exceptions into ``visit``."""
+    errors, uncaught = visit.console_errors, visit.page_errors
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("pageerror", lambda error: uncaught.append(str(error)))
+
+
+def run_axe(page, name: str, axe_script: str | None, only: list[str] | None = None) -> list[str]:
+    """axe-core's serious and critical violations on page ``name``; none without axe-core."""
+    if axe_script is None:
+        return []
+    page.evaluate(axe_script)
+    return page.evaluate(AXE_RUN_JS, [name != CODE_PAGE, only])
+
+
+def wait_for(page, condition_js: str, timeout_ms: int = 15_000) -> bool:
+    """Whether ``condition_js`` becomes true on ``page`` within the timeout."""
+    try:
+        page.wait_for_function(condition_js, timeout=timeout_ms)
+    except PlaywrightTimeout:
+        return False
+    return True
 
 
 @pytest.fixture(scope="module")
-def visits(browser, book_url) -> dict[str, Visit]:
+def axe_script() -> str | None:
+    """axe-core's source, from node_modules (``make setup``); None outside CI without it."""
+    if AXE_SCRIPT.is_file():
+        return AXE_SCRIPT.read_text()
+    if os.environ.get("CI"):
+        pytest.fail("axe-core is missing: `make setup` installs it from package-lock.json")
+    return None
+
+
+@pytest.fixture(scope="module")
+def visits(browser, book_url, axe_script) -> dict[str, Visit]:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     seen: dict[str, Visit] = {}
     for name in PAGES:
         visit = seen[name] = Visit()
+        slug = name.replace("/", "__")
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        errors, failed = visit.console_errors, visit.failed_requests
-        page.on("console", lambda m, e=errors: m.type == "error" and e.append(m.text))
+        watch_errors(page, visit)
+        failed = visit.failed_requests
         page.on("requestfailed", lambda r, f=failed: f.append(f"{r.url} {r.failure}"))
         page.on("response", lambda r, f=failed: r.status >= 400 and f.append(f"{r.url} {r.status}"))
         page.goto(f"{book_url}/{name}.html", wait_until="networkidle")
         visit.images = page.evaluate(IMAGES_JS)
         visit.links = page.evaluate(LINKS_JS)
-        slug = name.replace("/", "__")
+        visit.icon_font_loaded = page.evaluate(ICON_FONT_JS)
+        visit.maths_typeset = wait_for(page, MATHS_TYPESET_JS)
         page.screenshot(path=SCREENSHOTS / f"{slug}.png", full_page=FULL_PAGE)
+        visit.axe_violations = run_axe(page, name, axe_script)
+        # the same page on a phone: the layout follows the viewport, no second visit needed
+        page.set_viewport_size(PHONE)
+        visit.phone_width = page.evaluate("document.documentElement.scrollWidth")
+        page.screenshot(path=SCREENSHOTS / f"{slug}--phone.png", full_page=FULL_PAGE)
         page.close()
         # A reader whose system is in dark mode: the theme follows prefers-color-scheme.
         dark = browser.new_page(viewport={"width": 1280, "height": 900}, color_scheme="dark")
+        watch_errors(dark, visit)
         dark.goto(f"{book_url}/{name}.html", wait_until="networkidle")
         # the theme's script settles data-theme after load; on a busy machine that can lag
         dark.wait_for_function("document.documentElement.dataset.theme === 'dark'", timeout=15_000)
         visit.dark_figure_corners = dark.evaluate(CORNERS_JS)
         dark.screenshot(path=SCREENSHOTS / f"{slug}--dark.png", full_page=FULL_PAGE)
+        visit.axe_dark_violations = run_axe(dark, name, axe_script, AXE_DARK_RULES)
+        dark.set_viewport_size(PHONE)
+        dark.screenshot(path=SCREENSHOTS / f"{slug}--phone--dark.png", full_page=FULL_PAGE)
         dark.close()
     return seen
 
@@ -80,6 +160,41 @@ def visits(browser, book_url) -> dict[str, Visit]:
 @pytest.mark.parametrize("name", PAGES)
 def test_page_has_no_console_errors(visits, name: str) -> None:
     assert visits[name].console_errors == []
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_page_raises_no_javascript_exception(visits, name: str) -> None:
+    assert visits[name].page_errors == []
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_maths_is_typeset(visits, name: str) -> None:
+    assert visits[name].maths_typeset
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_theme_icons_are_drawn_with_the_icon_font(visits, name: str) -> None:
+    assert visits[name].icon_font_loaded
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_page_fits_a_phone_screen(visits, name: str) -> None:
+    """Nothing makes the page scroll sideways on a 390-px phone (wide code scrolls in its box)."""
+    assert visits[name].phone_width <= PHONE["width"]
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_axe_finds_no_serious_violation(visits, axe_script, name: str) -> None:
+    if axe_script is None:
+        pytest.skip("axe-core not installed (make setup)")
+    assert visits[name].axe_violations == []
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_axe_finds_no_serious_violation_in_dark_mode(visits, axe_script, name: str) -> None:
+    if axe_script is None:
+        pytest.skip("axe-core not installed (make setup)")
+    assert visits[name].axe_dark_violations == []
 
 
 @pytest.mark.parametrize("name", PAGES)

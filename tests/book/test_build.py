@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_text
 import json
 import re
 
@@ -67,3 +68,48 @@ def test_appendix_quotes_the_committed_grading_overhead_measurement() -> None:
                    f"({cpu['without']:.2f} s of CPU)",
                    f"without the sandboxed kernel {seconds['with, no sandbox kernel']:.2f} s"):
         assert quoted in page, f"the appendix does not quote {quoted!r} from the benchmark"
+
+
+MATHJAX_SCRIPT = "mathjax/tex-mml-chtml.js"
+
+
+@pytest.mark.parametrize("page", toc_files())
+def test_mathjax_is_loaded_once_after_the_first_paint_and_only_with_maths(built_book, page):
+    """No MathJax script tag: an inline script adds MathJax after the load event, on maths pages."""
+    html, _ = built_book
+    text = (html / f"{page}.html").read_text()
+    assert not re.search(rf"<script[^>]*src=\"[^\"]*{MATHJAX_SCRIPT}", text)
+    if 'class="math' in text:
+        assert text.count(MATHJAX_SCRIPT) == 1 and 'window.addEventListener("load"' in text
+    else:
+        assert MATHJAX_SCRIPT not in text and "window.MathJax" not in text
+
+
+def test_mathjax_is_not_where_jupyter_book_adds_it_to_every_page(built_book) -> None:
+    """Jupyter Book puts every .js under _static/ on every page; MathJax is served from mathjax/."""
+    html, _ = built_book
+    assert (html / "mathjax" / "tex-mml-chtml.js").is_file()
+    assert not list((html / "_static").rglob("*mathjax*"))
+
+
+@pytest.mark.parametrize("page", toc_files())
+def test_every_inline_script_appears_once(built_book, page: str) -> None:
+    """A repeated `const` declaration is a SyntaxError that stops the rest of the script."""
+    html, _ = built_book
+    inline = re.findall(r"<script>(.*?)</script>", (html / f"{page}.html").read_text(), re.S)
+    assert len(inline) == len(set(inline))
+
+
+@pytest.mark.parametrize("page", toc_files())
+def test_no_page_loads_the_icon_set_as_javascript(built_book, page: str) -> None:
+    """The theme's icons come from its CSS font (course_authoring/book_html/icons.py)."""
+    html, _ = built_book
+    assert "fontawesome.js" not in (html / f"{page}.html").read_text()
+
+
+@pytest.mark.parametrize("page", toc_files())
+def test_every_page_has_a_meta_description(built_book, page: str) -> None:
+    html, _ = built_book
+    found = re.findall(r'<meta name="description" content="([^"]+)"',
+                       (html / f"{page}.html").read_text())
+    assert len(found) == 1 and 50 <= len(html_text.unescape(found[0])) <= 160, found

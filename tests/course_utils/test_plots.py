@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
 from sklearn.metrics import confusion_matrix  # noqa: E402
 
 from course_utils import numpy_nn, plots  # noqa: E402
@@ -123,6 +124,16 @@ def test_plot_function_returns_figure_with_expected_axes_and_labels(name):
     assert isinstance(fig, Figure)
     assert len(fig.axes) == n_axes
     assert labels_ok(fig)
+
+
+@pytest.mark.parametrize("name", sorted(PLOT_CASES))
+def test_figure_fits_the_book_column_with_legible_text(name):
+    """No wider than the text column and no text smaller than SMALL_TEXT: legible on a phone."""
+    fig = PLOT_CASES[name][0]()
+    assert fig.get_size_inches()[0] <= plots.COLUMN_WIDTH
+    sizes = [text.get_fontsize() for text in fig.findobj(Text)
+             if text.get_text() and text.get_visible()]
+    assert min(sizes) >= plots.SMALL_TEXT
 
 
 # --- prediction grid ----------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from course_utils import plots
 from course_utils.frameworks import report, runner
 from tests.support import REPO
 
@@ -42,6 +43,7 @@ def test_plot_comparison_draws_one_bar_per_run_in_four_panels() -> None:
     fig = report.plot_comparison([_result("pytorch"), _result("numpy", seconds=4.0)])
     assert len(fig.axes) == 4
     assert all(len(ax.patches) == 2 for ax in fig.axes)
+    assert fig.get_size_inches()[0] <= plots.COLUMN_WIDTH  # the book's column, legible on a phone
     plt.close(fig)
     with pytest.raises(ValueError, match="no runs"):
         report.plot_comparison([])

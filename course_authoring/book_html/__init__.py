@@ -1,0 +1,27 @@
+"""A Sphinx extension for the course's book (maintainers): what the built pages load and say.
+
+Jupyter Book loads it from ``_config.yml`` (``sphinx: local_extensions``). Each module fixes one
+thing in the HTML that Jupyter Book and its theme write on their own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sphinx.application import Sphinx
+
+from course_authoring.book_html import description, icons, scripts
+
+__all__ = ["description", "icons", "scripts", "setup"]
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    """Register the handlers of the three modules."""
+    # after sphinx.ext.mathjax (priority 500), which adds MathJax during the same event
+    app.connect("html-page-context", scripts.one_tag_per_script, priority=900)
+    app.connect("html-page-context", scripts.mathjax_only_with_maths, priority=900)
+    app.connect("html-page-context", scripts.defer_script_files, priority=900)
+    app.connect("html-page-context", scripts.mathjax_after_first_paint, priority=900)
+    app.connect("html-page-context", description.add_meta_description)
+    app.connect("builder-inited", icons.register_filter)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
