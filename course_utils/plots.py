@@ -11,8 +11,9 @@ shows them at a fraction of their size.
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -29,6 +30,7 @@ __all__ = [
     "RIGHT_COLOR",
     "SMALL_TEXT",
     "WRONG_COLOR",
+    "book_style",
     "plot_activations",
     "plot_class_counts",
     "plot_confused_examples",
@@ -50,12 +52,27 @@ SMALL_TEXT = 10  # titles over small images, where BOOK_STYLE's sizes do not fit
 NARROW_CELL = 0.9  # inches: image cells narrower than this get their titles on two lines
 
 
+@contextlib.contextmanager
+def book_style() -> Iterator[None]:
+    """BOOK_STYLE's text sizes for the figures drawn inside; afterwards, only they are restored.
+
+    plt.rc_context would restore every setting, and so also undo what the notebook's inline
+    backend sets when the first figure starts it: later figures would no longer be shown.
+    """
+    saved = {key: plt.rcParams[key] for key in BOOK_STYLE}
+    plt.rcParams.update(BOOK_STYLE)
+    try:
+        yield
+    finally:
+        plt.rcParams.update(saved)
+
+
 def _book_style(plot: Callable[..., Figure]) -> Callable[..., Figure]:
     """Draw with BOOK_STYLE's text sizes (a plotting function's decorator)."""
 
     @functools.wraps(plot)
     def styled(*args: Any, **kwargs: Any) -> Figure:
-        with plt.rc_context(BOOK_STYLE):
+        with book_style():
             return plot(*args, **kwargs)
 
     return styled

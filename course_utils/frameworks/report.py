@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from course_utils.frameworks.runner import RunResult
-from course_utils.plots import BOOK_STYLE, COLUMN_WIDTH, SMALL_TEXT
+from course_utils.plots import COLUMN_WIDTH, SMALL_TEXT, book_style
 
 __all__ = ["load_report", "plot_comparison", "results_table", "runs_at_batch_size"]
 
@@ -77,7 +77,7 @@ def plot_comparison(runs: Sequence[RunResult], title: str = "") -> Figure:
         ("lines of model and training code", [run.code_lines for run in runs], "{:d}"),
     ]
     labels = [f"{run.label} ({run.batch_size})" for run in runs]
-    with plt.rc_context(BOOK_STYLE):  # two panels a row: the book's column, legible on a phone
+    with book_style():  # two panels a row: the book's column, legible on a phone
         fig, axes = plt.subplots(2, 2, figsize=(COLUMN_WIDTH, 2 * (0.4 * len(runs) + 1.3)),
                                  sharey=True)
         for ax, (name, values, fmt) in zip(axes.flat, panels):

@@ -113,7 +113,7 @@ PLOT_CASES = {
 
 
 def test_every_plot_function_has_a_smoke_case():
-    functions = {name for name in plots.__all__ if callable(getattr(plots, name))}
+    functions = {name for name in plots.__all__ if name.startswith("plot_")}
     assert functions == set(PLOT_CASES)
 
 
@@ -137,6 +137,20 @@ def test_figure_fits_the_book_column_with_legible_text(name):
 
 
 # --- prediction grid ----------------------------------------------------------------------------
+
+
+def test_book_style_restores_only_its_own_settings():
+    """What is changed inside besides the text sizes stays: the inline backend's settings, made
+    when the first figure starts it, must survive, or later figures are not shown."""
+    before = plt.rcParams["font.size"], plt.rcParams["figure.facecolor"]
+    try:
+        with plots.book_style():
+            assert plt.rcParams["font.size"] == plots.BOOK_STYLE["font.size"]
+            plt.rcParams["figure.facecolor"] = "beige"  # as a backend setting itself up would
+        assert plt.rcParams["font.size"] == before[0]
+        assert plt.rcParams["figure.facecolor"] == "beige"
+    finally:
+        plt.rcParams["figure.facecolor"] = before[1]
 
 
 def test_prediction_grid_titles_are_green_when_right_and_red_when_wrong():
