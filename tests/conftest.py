@@ -44,11 +44,21 @@ def browser():
 # files not named here keep their collection order after these.
 LONGEST_FIRST = (
     "tests/grading_runs/test_roundtrip.py",
+    "tests/book/test_browser.py",  # builds the book first (tests/book/conftest.py)
+    "book/08-next-steps.ipynb",
+    "book/07-framework-comparison.ipynb",
+    "book/06-regularization.ipynb",
     "tests/grading_runs/test_adversarial.py",
     "tests/grading_runs/test_mutations.py",
-    "book/08-next-steps.ipynb",
-    "book/06-regularization.ipynb",
-    "tests/book/test_browser.py",  # builds the book first (tests/book/conftest.py)
+    "book/04-baseline-mlp.ipynb",
+    "book/05-evaluation.ipynb",
+    "tests/lab/test_jupyterlab.py",
+    "tests/benchmarks/test_benchmarks.py",
+    "tests/book/test_build.py",
+    "book/03-data-preparation.ipynb",
+    "book/01-concepts.ipynb",
+    "book/02-environment.ipynb",
+)
     "book/07-framework-comparison.ipynb",
     "book/04-baseline-mlp.ipynb",
     "book/05-evaluation.ipynb",
