@@ -59,16 +59,6 @@ LONGEST_FIRST = (
     "book/01-concepts.ipynb",
     "book/02-environment.ipynb",
 )
-    "book/07-framework-comparison.ipynb",
-    "book/04-baseline-mlp.ipynb",
-    "book/05-evaluation.ipynb",
-    "tests/lab/test_jupyterlab.py",
-    "tests/benchmarks/test_benchmarks.py",
-    "tests/book/test_build.py",
-    "book/03-data-preparation.ipynb",
-    "book/01-concepts.ipynb",
-    "book/02-environment.ipynb",
-)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
