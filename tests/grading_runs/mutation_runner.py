@@ -133,10 +133,14 @@ class Grader:
             self.states.append(after)
 
     def run_part(self, k: int, namespace: Namespace, answer: str,
-                 results: dict[str, str | None]) -> Namespace:
-        """Part k with ``answer`` in ``namespace``; records the test cell's error (or None)."""
+                 results: dict[str, str | None], replay: bool = True) -> Namespace:
+        """Part k with ``answer`` in ``namespace``; records the test cell's error (or None).
+
+        ``replay`` re-runs the earlier answers the mutation file names, for a part started from a
+        saved state; a notebook run top to bottom has made its own objects already.
+        """
         part = self.exercise.parts[k]
-        for earlier in self.exercise.replay.get(part.answer_id, []):
+        for earlier in self.exercise.replay.get(part.answer_id, []) if replay else []:
             run_cell(self.exercise.parts[self.exercise.part(earlier)].answer, namespace, earlier)
         for index, source in enumerate(part.before):
             run_cell(source, namespace, f"{part.answer_id}-before-{index}")
@@ -167,7 +171,7 @@ class Grader:
             namespace = fresh(self.states[0])
             for k, part in enumerate(self.exercise.parts):
                 answer = by_part[k][n]["code"] if n < len(by_part[k]) else part.answer
-                namespace = self.run_part(k, namespace, answer, results)
+                namespace = self.run_part(k, namespace, answer, results, replay=False)
             seconds = time.perf_counter() - started
             graded += [self.report(by_part[k][n], results, seconds)
                        for k in range(len(by_part)) if n < len(by_part[k])]
