@@ -10,7 +10,7 @@ maintainers' tools in ``course_authoring``.)
 from course_utils import repro
 
 __all__ = [
-    "data", "diagnostics", "flops", "frameworks", "metrics", "models", "numpy_nn", "plots",
+    "data", "diagnostics", "diagrams", "flops", "frameworks", "metrics", "models", "numpy_nn", "plots",
     "preprocess", "repro", "train", "versions",
 ]
 __version__ = "0.1.0"

@@ -44,7 +44,8 @@ def relu_grad(z: np.ndarray) -> np.ndarray:
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
     """1 / (1 + e^-z), computed without overflow for large |z|."""
-    z = np.asarray(z, dtype=np.result_type(z, np.float32))
+    z = np.asarray(z)  # a Python float becomes float64 here, not float32 (NumPy 2's weak scalars)
+    z = z.astype(np.result_type(z.dtype, np.float32), copy=False)
     e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 

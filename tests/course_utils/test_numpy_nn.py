@@ -44,6 +44,14 @@ def test_sigmoid_matches_closed_form():
     np.testing.assert_allclose(nn.sigmoid(Z), 1.0 / (1.0 + np.exp(-Z)), rtol=1e-12)
 
 
+@pytest.mark.parametrize(("value", "dtype"), [
+    (1.5, np.float64), (np.float32(1.5), np.float32), (np.array([1, 2]), np.float64),
+    (np.array([1, 2], np.uint8), np.float32),
+])
+def test_sigmoid_keeps_the_input_precision(value, dtype):
+    assert nn.sigmoid(value).dtype == dtype
+
+
 def test_sigmoid_of_zero_is_one_half():
     assert nn.sigmoid(np.array(0.0)) == 0.5
 
