@@ -20,6 +20,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import shutil
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,7 @@ __all__ = [
     "DatasetError",
     "DatasetNotFoundError",
     "class_names",
+    "fill_keras_cache",
     "load_dataset",
     "read_idx",
 ]
@@ -116,6 +118,45 @@ def load_dataset(name: str = "fashion_mnist") -> Arrays:
     if name == "digits":
         return _load_digits()
     raise ValueError(_unknown_name_message(name))
+
+
+def fill_keras_cache(name: str = "fashion_mnist") -> Path:
+    """Put the local Fashion-MNIST files where ``keras.datasets.fashion_mnist.load_data()`` looks
+    before it downloads, so that Keras's own loader works offline (chapter 3); returns that folder.
+    """
+    if name != "fashion_mnist":
+        raise ValueError(f"fill_keras_cache only knows 'fashion_mnist', got {name!r} (Keras "
+                         "caches the other datasets itself on their first download)")
+    target = _keras_cache_dir() / "fashion-mnist"
+    sources = [d for d in _fashion_mnist_dirs() if d != target and FASHION_MNIST.complete_in(d)]
+    if not sources:
+        if FASHION_MNIST.complete_in(target):
+            return target
+        raise DatasetNotFoundError(_not_found_message("fashion_mnist"))
+    target.mkdir(parents=True, exist_ok=True)
+    for stem, sha in FASHION_MNIST_FILES.items():
+        source = FASHION_MNIST.find(sources[0], stem)
+        assert source is not None  # complete_in said so
+        read_idx(source, sha)  # copy only verified data
+        destination = target / f"{stem}.gz"  # the name Keras opens, always gzip-compressed
+        if destination.is_file() and _sha256_of_idx(destination) == sha:
+            continue
+        partial = destination.with_name(destination.name + ".partial")
+        if source.suffix == ".gz":
+            shutil.copyfile(source, partial)
+        else:
+            with source.open("rb") as raw, gzip.open(partial, "wb") as packed:
+                shutil.copyfileobj(raw, packed)
+        partial.replace(destination)
+    return target
+
+
+def _sha256_of_idx(path: Path) -> str:
+    """SHA-256 of an IDX file's decompressed bytes."""
+    try:
+        return hashlib.sha256(gzip.decompress(path.read_bytes())).hexdigest()
+    except (OSError, EOFError, zlib.error):
+        return ""  # unreadable: not the file we want
 
 
 def read_idx(path: Path, expected_sha256: str | None = None) -> np.ndarray:

@@ -405,3 +405,50 @@ def test_class_names_of_digit_datasets_are_the_digits(name):
 def test_class_names_unknown_name_raises_value_error():
     with pytest.raises(ValueError):
         data.class_names("imagenet")
+
+
+# --- fill_keras_cache ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("compressed", [True, False])
+def test_fill_keras_cache_puts_gzip_files_where_keras_looks(sources, compressed):
+    write_synthetic_set(sources["debian"], compressed=compressed)
+    assert data.fill_keras_cache() == sources["keras"]
+    assert sorted(p.name for p in sources["keras"].iterdir()) == sorted(f"{s}.gz" for s in STEMS)
+    for stem in STEMS:  # Keras opens them with gzip
+        assert gzip.decompress((sources["keras"] / f"{stem}.gz").read_bytes()) == \
+            idx_bytes(SYNTHETIC[stem])
+
+
+def test_fill_keras_cache_replaces_a_corrupt_cached_file_and_keeps_good_ones(sources):
+    write_synthetic_set(sources["debian"])
+    write_synthetic_set(sources["keras"])
+    (sources["keras"] / f"{STEMS[0]}.gz").write_bytes(b"not gzip")
+    good = sources["keras"] / f"{STEMS[1]}.gz"
+    before = good.stat().st_mtime_ns
+    data.fill_keras_cache()
+    assert_synthetic(data.load_dataset())
+    assert good.stat().st_mtime_ns == before
+    assert not list(sources["keras"].glob("*.partial"))
+
+
+def test_fill_keras_cache_refuses_a_corrupt_source(sources):
+    write_synthetic_set(sources["debian"])
+    write_idx(sources["debian"] / f"{STEMS[2]}.gz", SYNTHETIC[STEMS[3]])  # wrong content
+    with pytest.raises(data.DatasetCorruptError, match=STEMS[2]):
+        data.fill_keras_cache()
+
+
+def test_fill_keras_cache_with_nothing_local_says_what_to_install(sources):
+    with pytest.raises(data.DatasetNotFoundError, match="dataset-fashion-mnist"):
+        data.fill_keras_cache()
+
+
+def test_fill_keras_cache_accepts_an_already_filled_cache(sources):
+    write_synthetic_set(sources["keras"])
+    assert data.fill_keras_cache() == sources["keras"]
+
+
+def test_fill_keras_cache_knows_only_fashion_mnist():
+    with pytest.raises(ValueError, match="only knows 'fashion_mnist'"):
+        data.fill_keras_cache("mnist")
