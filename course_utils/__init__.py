@@ -10,8 +10,8 @@ maintainers' tools in ``course_authoring``.)
 from course_utils import repro
 
 __all__ = [
-    "data", "diagnostics", "diagrams", "flops", "frameworks", "metrics", "models", "numpy_nn", "plots",
-    "preprocess", "repro", "train", "versions",
+    "data", "diagnostics", "diagrams", "flops", "frameworks", "metrics", "models", "numpy_nn",
+    "plots", "preprocess", "repro", "train", "versions",
 ]
 __version__ = "0.1.0"
 

@@ -28,8 +28,10 @@ __all__ = [
     "BOOK_STYLE",
     "COLUMN_WIDTH",
     "RIGHT_COLOR",
+    "RIGHT_MARK",
     "SMALL_TEXT",
     "WRONG_COLOR",
+    "WRONG_MARK",
     "book_style",
     "plot_activations",
     "plot_class_counts",
@@ -44,7 +46,8 @@ __all__ = [
 ]
 
 RIGHT_COLOR = "green"
-WRONG_COLOR = "red"
+WRONG_COLOR = "#c00000"  # a dark red: small titles keep a 4.5:1 contrast on white
+RIGHT_MARK, WRONG_MARK = "✓", "✗"  # right and wrong are not told by colour alone
 COLUMN_WIDTH = 6.4  # inches: the book's text column at the inline backend's 100 dpi
 BOOK_STYLE = {"font.size": 12, "axes.titlesize": 12, "axes.labelsize": 12,
               "xtick.labelsize": 11, "ytick.labelsize": 11, "legend.fontsize": 11}
@@ -260,7 +263,8 @@ def plot_prediction_grid(
     n_rows: int = 5,
     n_cols: int = 5,
 ) -> Figure:
-    """The first ``n_rows × n_cols`` images titled "predicted / true": green right, red wrong."""
+    """The first ``n_rows × n_cols`` images titled "predicted / true": ✓ in green when right,
+    ✗ in red when wrong."""
     images, y_true, y_pred = np.asarray(images), np.asarray(y_true), np.asarray(y_pred)
     n = n_rows * n_cols
     if images.ndim != 3:
@@ -283,8 +287,8 @@ def plot_prediction_grid(
                              squeeze=False)
     for ax, image, true, pred in zip(axes.flat, images, y_true, y_pred):
         ax.imshow(image, cmap="gray_r")
-        color = RIGHT_COLOR if true == pred else WRONG_COLOR
-        ax.set_title(f"{class_names[pred]}\n/ {class_names[true]}", color=color,
+        mark, color = (RIGHT_MARK, RIGHT_COLOR) if true == pred else (WRONG_MARK, WRONG_COLOR)
+        ax.set_title(f"{mark} {class_names[pred]}\n/ {class_names[true]}", color=color,
                      fontsize=SMALL_TEXT)
         ax.axis("off")
     fig.tight_layout()

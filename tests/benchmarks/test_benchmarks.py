@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.support import REPO
@@ -62,3 +64,43 @@ def test_quick_framework_comparison_writes_report(tmp_path: Path) -> None:
     assert [run["framework"] for run in report["runs"]] == ["pytorch", "numpy"]
     assert all(run["samples"] == 4096 and len(run["epoch_seconds"]) == 2 for run in report["runs"])
     assert report["matmul"]["numpy_gflops"] > 0
+
+
+@pytest.fixture(scope="module")
+def seed_spread():
+    """benchmarks/seed_spread.py as a module (it is a script, not in a package)."""
+    path = REPO / "benchmarks" / "seed_spread.py"
+    spec = importlib.util.spec_from_file_location("seed_spread", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_quick_seed_spread_writes_every_network_and_seed(tmp_path: Path, seed_spread) -> None:
+    output = tmp_path / "spread.json"
+    completed = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "seed_spread.py"), "--quick", "--seeds", "3",
+         "--output", str(output)],
+        cwd=REPO, capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    report = json.loads(output.read_text())
+    assert report["generated_by"].startswith("benchmarks/seed_spread.py")
+    assert report["quick"] is True and report["settings"]["seeds"] == [3]
+    runs = report["runs"]
+    assert [run["network"] for run in runs] == ["784-256-128-10", "784-32-10", "784-64-32-10"]
+    n_test = report["settings"]["test_images"]
+    for run in runs:
+        correct = seed_spread.decode_correct(run["test_correct"], n_test)
+        assert correct.shape == (n_test,) and abs(correct.mean() - run["test_accuracy"]) < 1e-6
+        assert run["seed"] == 3 and run["epochs"] == len(run["val_accuracy"]) == 1
+
+
+def test_seed_spread_packs_correctness_bits_losslessly(seed_spread) -> None:
+    rng = np.random.default_rng(0)
+    for n in (1, 7, 8, 9, 10_000):
+        correct = rng.random(n) < 0.5
+        text = seed_spread.encode_correct(correct)
+        assert np.array_equal(seed_spread.decode_correct(text, n), correct)
+        assert len(text) <= 4 * ((n + 7) // 8 + 2) / 3 + 4  # base64 of the packed bytes

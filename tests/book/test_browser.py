@@ -42,6 +42,8 @@ class Visit:
     dark_figure_corners: list[list[int]] = field(default_factory=list)
     phone_width: int = 0
     maths_typeset: bool = False
+    maths_errors: list[str] = field(default_factory=list)
+    wide_maths: list[str] = field(default_factory=list)
     icon_font_loaded: bool = False
     axe_violations: list[str] = field(default_factory=list)
     axe_dark_violations: list[str] = field(default_factory=list)
@@ -50,9 +52,17 @@ class Visit:
 IMAGES_JS = """() => [...document.querySelectorAll('article img')].map(img => ({
     src: img.currentSrc, alt: img.alt, complete: img.complete, width: img.naturalWidth}))"""
 LINKS_JS = "() => [...document.querySelectorAll('a[href]')].map(a => a.href)"
-# MathJax, added after the first paint, has typeset the page's formulas (if it has any).
-MATHS_TYPESET_JS = """() => !document.querySelector('.math')
-    || !!document.querySelector('mjx-container')"""
+# MathJax, added after the first paint, has typeset every formula of the page, without an error.
+MATHS_TYPESET_JS = """() => [...document.querySelectorAll('.math')].every(
+    element => element.querySelector('mjx-container'))"""
+MATHS_ERRORS_JS = """() => [...document.querySelectorAll('mjx-merror, .math')]
+    .filter(element => element.matches('mjx-merror') || element.textContent.includes('\\('))
+    .map(element => element.textContent.slice(0, 80))"""
+# Display formulas wider than the text column (they would make the reader scroll inside them).
+WIDE_MATHS_JS = """() => [...document.querySelectorAll('div.math')]
+    .filter(block => block.scrollWidth > block.clientWidth + 1)
+    .map(block => `${block.scrollWidth} px in ${block.clientWidth} px: ` +
+                  (block.querySelector('mjx-assistive-mml') || block).textContent.slice(0, 60))"""
 # The theme's icons are letters of the Font Awesome font its CSS loads (no fontawesome.js).
 ICON_FONT_JS = """() => [...document.fonts].some(font =>
     font.family.replaceAll('"', '') === 'Font Awesome 6 Free' && font.status === 'loaded')"""
@@ -135,6 +145,8 @@ def visits(browser, book_url, axe_script) -> dict[str, Visit]:
         visit.links = page.evaluate(LINKS_JS)
         visit.icon_font_loaded = page.evaluate(ICON_FONT_JS)
         visit.maths_typeset = wait_for(page, MATHS_TYPESET_JS)
+        visit.maths_errors = page.evaluate(MATHS_ERRORS_JS)
+        visit.wide_maths = page.evaluate(WIDE_MATHS_JS)
         page.screenshot(path=SCREENSHOTS / f"{slug}.png", full_page=FULL_PAGE)
         visit.axe_violations = run_axe(page, name, axe_script)
         # the same page on a phone: the layout follows the viewport, no second visit needed
@@ -170,6 +182,17 @@ def test_page_raises_no_javascript_exception(visits, name: str) -> None:
 @pytest.mark.parametrize("name", PAGES)
 def test_maths_is_typeset(visits, name: str) -> None:
     assert visits[name].maths_typeset
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_maths_has_no_typesetting_error(visits, name: str) -> None:
+    assert visits[name].maths_errors == []
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_display_maths_fits_the_text_column(visits, name: str) -> None:
+    """At 1280 px, every displayed formula fits the column (a phone may scroll inside it)."""
+    assert visits[name].wide_maths == []
 
 
 @pytest.mark.parametrize("name", PAGES)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import html as html_text
 import json
 import re
+from html.parser import HTMLParser
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -113,3 +115,60 @@ def test_every_page_has_a_meta_description(built_book, page: str) -> None:
     found = re.findall(r'<meta name="description" content="([^"]+)"',
                        (html / f"{page}.html").read_text())
     assert len(found) == 1 and 50 <= len(html_text.unescape(found[0])) <= 160, found
+
+
+class _ProseText(HTMLParser):
+    """The text a reader sees as prose: outside code, scripts, styles and Sphinx's maths markup."""
+
+    SKIPPED = {"pre", "code", "script", "style", "kbd", "samp", "textarea"}
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+            "track", "wbr"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[bool] = []  # per open element: whether its text is skipped
+        self.chunks: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.VOID:
+            return
+        classes = (dict(attrs).get("class") or "").split()
+        skipped = tag in self.SKIPPED or "math" in classes or "highlight" in classes
+        self.stack.append(skipped or (bool(self.stack) and self.stack[-1]))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in self.VOID and self.stack:
+            self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        if not (self.stack and self.stack[-1]):
+            self.chunks.append(data)
+
+
+# What maths that failed to become maths leaves in the prose: a dollar sign, or a TeX command.
+RAW_TEX = re.compile(r"\$|\\(?:frac|sum|sqrt|mathbf|mathrm|text|begin|end|left|right|partial|"
+                     r"alpha|beta|eta|theta|sigma|odot|top|cdot|times|log|exp|hat)\b")
+
+
+def prose_of(page: Path) -> str:
+    parser = _ProseText()
+    parser.feed(page.read_text())
+    return " ".join(" ".join(parser.chunks).split())
+
+
+def test_prose_reader_skips_maths_and_code_but_not_text_around_them(tmp_path) -> None:
+    page = tmp_path / "page.html"
+    page.write_text('<p>cost <span class="math notranslate">\\(\\frac{a}{b}\\)</span> and '
+                    '<code>$HOME</code><br> then $ L = \\frac{1}{n}</p><div class="highlight">'
+                    '<pre>x = "$"</pre></div><p>end</p>')
+    assert prose_of(page) == "cost and then $ L = \\frac{1}{n} end"
+    assert RAW_TEX.findall(prose_of(page)) == ["$", "\\frac"]
+
+
+@pytest.mark.parametrize("page", toc_files())
+def test_no_maths_reaches_the_page_as_raw_tex(built_book, page) -> None:
+    """A formula MyST did not parse ($$ inside a list item) shows up as $ or \\frac in prose."""
+    html, _ = built_book
+    text = prose_of(html / f"{page}.html")
+    found = [text[max(0, m.start() - 40): m.end() + 40] for m in RAW_TEX.finditer(text)]
+    assert found == [], f"raw TeX in the prose of {page}: {found[:3]}"

@@ -153,19 +153,31 @@ def test_book_style_restores_only_its_own_settings():
         plt.rcParams["figure.facecolor"] = before[1]
 
 
-def test_prediction_grid_titles_are_green_when_right_and_red_when_wrong():
+def test_prediction_grid_marks_right_and_wrong_by_symbol_and_colour():
     y_true = np.array([0, 1, 2, 0])
     y_pred = np.array([0, 2, 2, 1])
     fig = plots.plot_prediction_grid(np.zeros((4, 3, 3)), y_true, y_pred, NAMES, 2, 2)
     colors = [mcolors.to_hex(ax.title.get_color()) for ax in fig.axes]
     green, red = mcolors.to_hex(plots.RIGHT_COLOR), mcolors.to_hex(plots.WRONG_COLOR)
     assert colors == [green, red, green, red]
-    assert (green, red) == (mcolors.to_hex("green"), mcolors.to_hex("red"))
+    marks = [ax.get_title().split()[0] for ax in fig.axes]
+    assert marks == [plots.RIGHT_MARK, plots.WRONG_MARK, plots.RIGHT_MARK, plots.WRONG_MARK]
+    assert plots.RIGHT_MARK != plots.WRONG_MARK
+
+
+@pytest.mark.parametrize("color", [plots.RIGHT_COLOR, plots.WRONG_COLOR])
+def test_right_and_wrong_colours_are_readable_on_white(color):
+    """WCAG's contrast ratio of the title colour against a white background is at least 4.5."""
+    def luminance(rgb):
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    assert (1.05) / (luminance(mcolors.to_rgb(color)) + 0.05) >= 4.5
 
 
 def test_prediction_grid_title_is_predicted_then_true_class():
     fig = plots.plot_prediction_grid(np.zeros((1, 3, 3)), [0], [2], NAMES, 1, 1)
-    assert fig.axes[0].get_title() == "bird\n/ cat"
+    assert fig.axes[0].get_title() == f"{plots.WRONG_MARK} bird\n/ cat"
 
 
 def test_prediction_grid_shows_only_the_first_rows_times_cols_images():
