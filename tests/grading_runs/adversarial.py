@@ -18,8 +18,8 @@ from tests.support import REPO, answer_cells, solution_source
 
 ASSIGNMENT = "01-concepts"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
-PARTS = ["part-1-relu-sigmoid", "part-2-softmax", "part-3-dense-forward", "part-4-gradient-step",
-         "part-5-numerical-gradient"]
+PARTS = ["part-1-relu-sigmoid", "part-2-softmax", "part-3-dense-forward", "part-4-backward",
+         "part-5-gradient-check"]
 SECRET = ("GRADER_SECRET_TOKEN", "s3cr3t")  # set in the grader's environment by the test
 MANUAL = ("submission-manual-grade-kept", "test-part-1", 1.5)  # student, grade_id, manual score
 
@@ -102,9 +102,10 @@ WRONG = {  # plausible wrong answers for every part (each fails its tests with t
     "part_2_softmax": "def softmax(z):\n    return z\n",
     "part_3_dense_forward": "def dense_forward(x, weights, bias, activation=None):\n"
                             "    return x\n",
-    "part_4_gradient_step": "def gradient_step(w, b, x, y, learning_rate):\n    return w, b\n",
-    "part_5_numerical_gradient": "def numerical_gradient(f, theta, eps=1e-5):\n"
-                                 "    return theta\n",
+    "part_4_backward": "def backward(x, y_onehot, w1, b1, w2, b2):\n"
+                       "    return w1, b1, w2, b2\n",
+    "part_5_gradient_check": "def numerical_gradient(f, theta, eps=1e-5):\n"
+                             "    return theta\n",
 }
 
 FAKE_NUMPY = '''"""A fake NumPy: every check passes (the attack a submitted numpy/ folder makes)."""
@@ -162,25 +163,25 @@ def build(course: Path) -> dict[str, Path]:
     save(MANUAL[0], answered())
     save("submission-infinite-loop",
          answered(part_3_dense_forward=_prepend("part-3-dense-forward", "while True:\n    pass")))
-    save("submission-uninterruptible-loop", answered(part_5_numerical_gradient=_prepend(
-        "part-5-numerical-gradient",
+    save("submission-uninterruptible-loop", answered(part_5_gradient_check=_prepend(
+        "part-5-gradient-check",
         "while True:\n    try:\n        while True:\n            pass\n"
         "    except KeyboardInterrupt:\n        pass")))
-    save("submission-memory-bomb", answered(part_5_numerical_gradient=_prepend(
-        "part-5-numerical-gradient",
+    save("submission-memory-bomb", answered(part_5_gradient_check=_prepend(
+        "part-5-gradient-check",
         "_hog = []\nwhile True:\n    _hog.append(b'x' * 100_000_000)")))
     save("submission-os-exit", answered(part_3_dense_forward=_prepend(
         "part-3-dense-forward", "import os\nos._exit(0)")))
     save("submission-sys-exit", answered(part_3_dense_forward=_prepend(
         "part-3-dense-forward", "import sys\nsys.exit('I am done')")))
-    save("submission-kernel-crash", answered(part_4_gradient_step=_prepend(
-        "part-4-gradient-step", "import os\nimport signal\nos.kill(os.getpid(), signal.SIGSEGV)")))
+    save("submission-kernel-crash", answered(part_4_backward=_prepend(
+        "part-4-backward", "import os\nimport signal\nos.kill(os.getpid(), signal.SIGSEGV)")))
 
     notebook = answered()
     del notebook.cells[_cell_index(notebook, "test-part-2")]
     save("submission-deleted-test-cell", notebook)
 
-    notebook = answered(part_4_gradient_step=WRONG["part_4_gradient_step"])
+    notebook = answered(part_4_backward=WRONG["part_4_backward"])
     notebook.cells[_cell_index(notebook, "test-part-4")].source = "print('Part 4: passed.')"
     save("submission-edited-test-cell", notebook)
 
@@ -233,12 +234,14 @@ def build(course: Path) -> dict[str, Path]:
     save("submission-nan-answers", answered(**{
         key: source.replace("return z\n", "return np.full(np.shape(z), np.nan)\n")
         .replace("return x\n", "return np.full((len(x), 3), np.nan)\n")
-        .replace("return w, b\n", "return w * np.nan, np.nan\n")
+        .replace("return w1, b1, w2, b2\n",
+                 "return w1 * np.nan, b1 * np.nan, w2 * np.nan, b2 * np.nan\n")
         .replace("return theta\n", "return theta * np.nan\n")
         for key, source in WRONG.items()}))
     save("submission-wrong-types", answered(**{
         key: source.replace("return z\n", "return str(z)\n").replace("return x\n", "return None\n")
-        .replace("return w, b\n", "return 'w', 'b'\n").replace("return theta\n", "return {}\n")
+        .replace("return w1, b1, w2, b2\n", "return 'w1', 'b1', 'w2', 'b2'\n")
+        .replace("return theta\n", "return {}\n")
         for key, source in WRONG.items()}))
     save("submission-stderr-answers", answered(**{
         part.replace("-", "_"): "import sys\n\n" + solution_source(ASSIGNMENT, part).replace(

@@ -59,7 +59,7 @@ PARTIAL_SUBMISSIONS = [
                       ("part-1-scale", "part-3-one-hot", "part-5-standardize"),
                       "the first examples of each class, not drawn at random", 6.0),
     # parts 2 and 5 solved, part 1 wrong (parts 3 and 4, which use it, untouched): 2 + 2 of 10
-    PartialSubmission("04-baseline-mlp", ("part-2-compile", "part-5-parameter-count"),
+    PartialSubmission("04-baseline-mlp", ("part-2-compile", "part-5-learning-curves"),
                       "a hidden layer without an activation (the network stays linear)", 4.0),
     # parts 2 and 3 solved, part 1 wrong, parts 4 and 5 untouched: 2 + 2 of 10
     PartialSubmission("05-evaluation", ("part-2-precision-recall", "part-3-f1"),
