@@ -56,7 +56,7 @@ LINKS_JS = "() => [...document.querySelectorAll('a[href]')].map(a => a.href)"
 MATHS_TYPESET_JS = """() => [...document.querySelectorAll('.math')].every(
     element => element.querySelector('mjx-container'))"""
 MATHS_ERRORS_JS = """() => [...document.querySelectorAll('mjx-merror, .math')]
-    .filter(element => element.matches('mjx-merror') || element.textContent.includes('\\('))
+    .filter(element => element.matches('mjx-merror') || element.textContent.includes('\\\\('))
     .map(element => element.textContent.slice(0, 80))"""
 # Display formulas wider than the text column (they would make the reader scroll inside them).
 WIDE_MATHS_JS = """() => [...document.querySelectorAll('div.math')]
