@@ -77,7 +77,7 @@ def seed_spread():
 
 
 @pytest.mark.slow
-def test_quick_seed_spread_writes_every_network_and_seed(tmp_path: Path, seed_spread) -> None:
+def test_quick_seed_spread_writes_a_complete_report(tmp_path: Path, seed_spread) -> None:
     output = tmp_path / "spread.json"
     completed = subprocess.run(
         [sys.executable, str(REPO / "benchmarks" / "seed_spread.py"), "--quick", "--seeds", "3",
@@ -89,7 +89,7 @@ def test_quick_seed_spread_writes_every_network_and_seed(tmp_path: Path, seed_sp
     assert report["generated_by"].startswith("benchmarks/seed_spread.py")
     assert report["quick"] is True and report["settings"]["seeds"] == [3]
     runs = report["runs"]
-    assert [run["network"] for run in runs] == ["784-256-128-10", "784-32-10", "784-64-32-10"]
+    assert [run["network"] for run in runs] == ["784-32-10"]
     n_test = report["settings"]["test_images"]
     for run in runs:
         correct = seed_spread.decode_correct(run["test_correct"], n_test)
