@@ -160,7 +160,11 @@ class Grader:
         return self.report(variant, results, time.perf_counter() - started)
 
     def grade_correct(self) -> list[dict]:
-        """Points of every part for the notebooks made of the correct alternatives."""
+        """Points of every part for the notebooks made of the correct alternatives.
+
+        Notebook n takes the n-th alternative of every part that has one, and the solution's
+        answer elsewhere; it starts from the saved state before its first alternative.
+        """
         by_part = [[v for v in self.exercise.variants
                     if v["kind"] == "correct" and v["part"] == part.answer_id]
                    for part in self.exercise.parts]
@@ -168,10 +172,13 @@ class Grader:
         for n in range(max(map(len, by_part), default=0)):
             started = time.perf_counter()
             results: dict[str, str | None] = {}
-            namespace = fresh(self.states[0])
-            for k, part in enumerate(self.exercise.parts):
+            # before its first alternative the notebook is the solution's: start from that state
+            first = min(k for k in range(len(by_part)) if n < len(by_part[k]))
+            namespace = fresh(self.states[first])
+            for k in range(first, len(self.exercise.parts)):
+                part = self.exercise.parts[k]
                 answer = by_part[k][n]["code"] if n < len(by_part[k]) else part.answer
-                namespace = self.run_part(k, namespace, answer, results, replay=False)
+                namespace = self.run_part(k, namespace, answer, results, replay=k == first)
             seconds = time.perf_counter() - started
             graded += [self.report(by_part[k][n], results, seconds)
                        for k in range(len(by_part)) if n < len(by_part[k])]
