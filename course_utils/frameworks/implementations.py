@@ -62,7 +62,8 @@ def train_keras(model: Any, x: np.ndarray, labels: np.ndarray, epochs: int, batc
                 on_epoch_end: EpochHook) -> None:
     import keras
 
-    # Keras's PyTorch backend runs one step per call and does not compile the step.
+    # On PyTorch, Keras needs one step per call; this comparison runs that step eagerly
+    # (jit_compile=True would wrap it in torch.compile, which it does not measure).
     on_torch = keras.backend.backend() == "torch"
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=1e-3, epsilon=1e-7),
