@@ -104,3 +104,26 @@ def test_seed_spread_packs_correctness_bits_losslessly(seed_spread) -> None:
         text = seed_spread.encode_correct(correct)
         assert np.array_equal(seed_spread.decode_correct(text, n), correct)
         assert len(text) <= 4 * ((n + 7) // 8 + 2) / 3 + 4  # base64 of the packed bytes
+
+
+@pytest.mark.slow
+def test_quick_regularization_ablation_writes_a_complete_report(tmp_path: Path,
+                                                                 seed_spread) -> None:
+    output = tmp_path / "ablation.json"
+    completed = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "regularization_ablation.py"), "--quick",
+         "--seeds", "4", "--output", str(output)],
+        cwd=REPO, capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    report = json.loads(output.read_text())
+    assert report["generated_by"].startswith("benchmarks/regularization_ablation.py")
+    assert report["quick"] is True and report["settings"]["seeds"] == [4]
+    runs = report["runs"]
+    assert [run["variant"] for run in runs] == ["final recipe", "without dropout"]
+    n_val = report["settings"]["validation_images"]
+    for run in runs:
+        correct = seed_spread.decode_correct(run["val_correct"], n_val)
+        assert abs(correct.mean() - run["kept_val_accuracy"]) < 1e-6
+        assert run["epochs"] == len(run["val_loss"]) == len(run["val_accuracy"]) == 2
+        assert run["kept_epoch"] == 1 + int(np.argmin(run["val_loss"]))
