@@ -112,9 +112,10 @@ release: setup  ## regenerate notebooks/ (student copies) from solutions/ with n
 grade: setup  ## autograde everything in submitted/<student>/<assignment>/ and print scores
 	$(BIN)/python -m course_grading grade
 
-bench: setup  ## benchmarks: throughput and seed spread (chapter 4), the framework comparison (chapter 7)
+bench: setup  ## benchmarks: throughput and seed spread (chapter 4), the regularization ablation (chapter 6), the framework comparison (chapter 7)
 	$(BIN)/python benchmarks/train_throughput.py
 	$(BIN)/python benchmarks/seed_spread.py
+	$(BIN)/python benchmarks/regularization_ablation.py
 	$(BIN)/python benchmarks/framework_comparison.py
 	@echo "re-execute the chapters that show these numbers: make execute"
 

@@ -8,11 +8,13 @@ the same recipe (``course_utils.frameworks.implementations``: Glorot-uniform wei
 shuffled mini-batches) in a fresh process, one configuration after the other, never in parallel.
 Per run: the median seconds of the epochs after the first (the first includes compilation), peak
 resident memory, test accuracy on the 10,000 test images and the lines of model-and-training
-code. All five run at batch size 128; the three fastest also at 32, the batch size of chapter 4.
+code. Keras on PyTorch runs twice: eagerly (``jit_compile=False``) and compiled with
+``torch.compile`` (``jit_compile=True``). Every configuration runs at batch size 128; the three
+fastest also at 32, the batch size of chapter 4.
 NumPy's float32 matmul rate is measured in this process before and after the runs (the better of
 the two is used), so each run's achieved GFLOP/s can be given as a share of it.
 
-Run it with ``make bench`` (about 6 minutes on 2 cores) and re-execute chapter 7 afterwards
+Run it with ``make bench`` (``total_seconds`` in the report says how long it took) and re-execute chapter 7 afterwards
 (``make execute``): the chapter shows this file's results, and nbval checks that it does.
 ``--quick`` (a few thousand images, 2 epochs, PyTorch and NumPy only) is the smoke test.
 """
@@ -23,6 +25,7 @@ import argparse
 import os
 import platform
 import sys
+import time
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,6 +45,7 @@ QUICK_SAMPLES, QUICK_EPOCHS, QUICK_MATMUL_N = 4096, 2, 512
 
 def measure(quick: bool) -> dict:
     """Run every configuration and return the report as a JSON-ready dict."""
+    started = time.perf_counter()
     matmul_n = QUICK_MATMUL_N if quick else 2048
     matmul_before = flops.numpy_matmul_rate(matmul_n)
     runs = []
@@ -65,6 +69,7 @@ def measure(quick: bool) -> dict:
         "matmul": {"n": matmul_n, "numpy_gflops": best,
                    "before": matmul_before["gflops_best"], "after": matmul_after["gflops_best"]},
         "training_flops_per_sample": flops.training_flops(implementations.LAYER_SIZES),
+        "total_seconds": round(time.perf_counter() - started, 1),
         "runs": [asdict(run) for run in runs],
     }
 

@@ -59,16 +59,16 @@ def build_keras(seed: int) -> Any:
 
 
 def train_keras(model: Any, x: np.ndarray, labels: np.ndarray, epochs: int, batch_size: int,
-                on_epoch_end: EpochHook) -> None:
+                on_epoch_end: EpochHook, jit_compile: bool = True) -> None:
     import keras
 
-    # On PyTorch, Keras needs one step per call; this comparison runs that step eagerly
-    # (jit_compile=True would wrap it in torch.compile, which it does not measure).
+    # jit_compile=True compiles the step: with XLA on TensorFlow and JAX, torch.compile on PyTorch.
+    # On PyTorch, Keras runs one step per call.
     on_torch = keras.backend.backend() == "torch"
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=1e-3, epsilon=1e-7),
         loss="sparse_categorical_crossentropy",
-        jit_compile=not on_torch,
+        jit_compile=jit_compile,
         steps_per_execution=1 if on_torch else 32,
     )
     model.fit(x, labels, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0,

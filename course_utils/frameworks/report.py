@@ -52,13 +52,14 @@ def results_table(runs: Sequence[RunResult], matmul_gflops: float,
     """
     if matmul_gflops <= 0 or flops_per_sample <= 0:
         raise ValueError("the matmul rate and the FLOPs per sample must be positive")
-    header = (f"{'framework':<24}{'batch':>6}{'s/epoch':>9}{'samples/s':>11}{'GFLOP/s':>9}"
+    width = max(len("framework"), *(len(run.label) for run in runs)) + 1
+    header = (f"{'framework':<{width}}{'batch':>6}{'s/epoch':>9}{'samples/s':>11}{'GFLOP/s':>9}"
               f"{'of matmul':>10}{'peak MB':>9}{'test acc':>9}{'lines':>6}")
     lines = [header, "-" * len(header)]
     for run in runs:
         gflops = flops_per_sample * run.samples_per_second / 1e9
         lines.append(
-            f"{run.label:<24}{run.batch_size:>6}{run.median_epoch_seconds:>9.2f}"
+            f"{run.label:<{width}}{run.batch_size:>6}{run.median_epoch_seconds:>9.2f}"
             f"{run.samples_per_second:>11,.0f}{gflops:>9.1f}{gflops / matmul_gflops:>10.1%}"
             f"{run.peak_rss_mb:>9,.0f}{run.test_accuracy:>9.4f}{run.code_lines:>6}"
         )
@@ -85,9 +86,7 @@ def plot_comparison(runs: Sequence[RunResult], title: str = "") -> Figure:
             ax.bar_label(bars, labels=[fmt.format(value) for value in values], padding=2,
                          fontsize=SMALL_TEXT)
             ax.set_title(name, fontsize=SMALL_TEXT)
-            ax.set_xlim(0, max(values) * 1.4 if max(values) > 0 else 1)
-            if name == "test accuracy":
-                ax.set_xlim(min(values) - 0.05, 1.0)
+            ax.set_xlim(0, 1.3 if name == "test accuracy" else max(max(values) * 1.4, 1e-9))
         axes[0][0].set_yticks(range(len(runs)), labels)
         axes[0][0].invert_yaxis()
         if title:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import functools
 import inspect
 import io
 import json
@@ -52,12 +53,14 @@ class Framework:
     label: str
     implementation: str  # "keras", "torch" or "numpy": the build_/train_/predict_ suffix
     keras_backend: str | None = None
+    jit_compile: bool = True  # Keras only: XLA on TensorFlow and JAX, torch.compile on PyTorch
 
 
 FRAMEWORKS: dict[str, Framework] = {f.key: f for f in [
     Framework("keras-tensorflow", "Keras 3 on TensorFlow", "keras", "tensorflow"),
     Framework("keras-jax", "Keras 3 on JAX", "keras", "jax"),
-    Framework("keras-torch", "Keras 3 on PyTorch", "keras", "torch"),
+    Framework("keras-torch", "Keras 3 on PyTorch, eager", "keras", "torch", jit_compile=False),
+    Framework("keras-torch-compiled", "Keras 3 on PyTorch, compiled", "keras", "torch"),
     Framework("pytorch", "PyTorch, explicit loop", "torch"),
     Framework("numpy", "NumPy from scratch", "numpy"),
 ]}
@@ -178,6 +181,8 @@ def _train_and_measure(config: RunConfig) -> RunResult:
 
     build = getattr(implementations, f"build_{framework.implementation}")
     train = getattr(implementations, f"train_{framework.implementation}")
+    if framework.implementation == "keras":
+        train = functools.partial(train, jit_compile=framework.jit_compile)
     predict = getattr(implementations, f"predict_{framework.implementation}")
     model = build(config.seed)
     rss_before = _rss_mb()
