@@ -14,8 +14,9 @@ fastest also at 32, the batch size of chapter 4.
 NumPy's float32 matmul rate is measured in this process before and after the runs (the better of
 the two is used), so each run's achieved GFLOP/s can be given as a share of it.
 
-Run it with ``make bench`` (``total_seconds`` in the report says how long it took) and re-execute chapter 7 afterwards
-(``make execute``): the chapter shows this file's results, and nbval checks that it does.
+Run it with ``make bench`` (``total_seconds`` in the report says how long it took) and
+re-execute chapter 7 afterwards (``make execute``): the chapter shows this file's results, and
+nbval checks that it does.
 ``--quick`` (a few thousand images, 2 epochs, PyTorch and NumPy only) is the smoke test.
 """
 

@@ -72,4 +72,8 @@ PARTIAL_SUBMISSIONS = [
     PartialSubmission("07-framework-comparison",
                       ("part-1-build-model", "part-2-to-tensors", "part-4-accuracy"),
                       "never zeroes the gradients", 6.0),
+    # parts 1, 2 and 4 solved, part 3 wrong, part 5 untouched: 2 + 2 + 2 of 10
+    PartialSubmission("08-next-steps",
+                      ("part-1-output-shape", "part-2-conv-params", "part-4-build-cnn"),
+                      "ignores the strides of a convolution", 6.0),
 ]
