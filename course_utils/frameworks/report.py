@@ -72,10 +72,10 @@ def plot_comparison(runs: Sequence[RunResult], title: str = "") -> Figure:
     if not runs:
         raise ValueError("no runs to plot")
     panels = [
-        ("seconds per epoch (median)", [run.median_epoch_seconds for run in runs], "{:.2f}"),
-        ("peak memory of the process (MB)", [run.peak_rss_mb for run in runs], "{:,.0f}"),
+        ("s/epoch (median)", [run.median_epoch_seconds for run in runs], "{:.2f}"),
+        ("peak memory (MB)", [run.peak_rss_mb for run in runs], "{:,.0f}"),
         ("test accuracy", [run.test_accuracy for run in runs], "{:.3f}"),
-        ("lines of model and training code", [run.code_lines for run in runs], "{:d}"),
+        ("lines of code", [run.code_lines for run in runs], "{:d}"),
     ]
     labels = [f"{run.label} ({run.batch_size})" for run in runs]
     with book_style():  # two panels a row: the book's column, legible on a phone
@@ -86,7 +86,7 @@ def plot_comparison(runs: Sequence[RunResult], title: str = "") -> Figure:
             ax.bar_label(bars, labels=[fmt.format(value) for value in values], padding=2,
                          fontsize=SMALL_TEXT)
             ax.set_title(name, fontsize=SMALL_TEXT)
-            ax.set_xlim(0, 1.3 if name == "test accuracy" else max(max(values) * 1.4, 1e-9))
+            ax.set_xlim(0, 1.2 if name == "test accuracy" else max(max(values) * 1.4, 1e-9))
         axes[0][0].set_yticks(range(len(runs)), labels)
         axes[0][0].invert_yaxis()
         if title:

@@ -44,6 +44,9 @@ def test_plot_comparison_draws_one_bar_per_run_in_four_panels() -> None:
     assert len(fig.axes) == 4
     assert all(len(ax.patches) == 2 for ax in fig.axes)
     assert fig.get_size_inches()[0] <= plots.COLUMN_WIDTH  # the book's column, legible on a phone
+    assert all(ax.get_xlim()[0] == 0 for ax in fig.axes)  # bars start at zero: no inflated gaps
+    accuracy = next(ax for ax in fig.axes if ax.get_title() == "test accuracy")
+    assert accuracy.get_xlim()[1] >= 1.0  # the whole scale, up to a perfect score
     plt.close(fig)
     with pytest.raises(ValueError, match="no runs"):
         report.plot_comparison([])
