@@ -86,7 +86,7 @@ def plot_comparison(runs: Sequence[RunResult], title: str = "") -> Figure:
             ax.bar_label(bars, labels=[fmt.format(value) for value in values], padding=2,
                          fontsize=SMALL_TEXT)
             ax.set_title(name, fontsize=SMALL_TEXT)
-            ax.set_xlim(0, 1.2 if name == "test accuracy" else max(max(values) * 1.4, 1e-9))
+            ax.set_xlim(0, 1.2 if name == "test accuracy" else (max(values) * 1.4 or 1))
         axes[0][0].set_yticks(range(len(runs)), labels)
         axes[0][0].invert_yaxis()
         if title:
