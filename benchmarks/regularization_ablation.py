@@ -31,11 +31,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from seed_spread import encode_correct  # a sibling script: run from benchmarks/, not a package
 
 # Importing course_utils sets TensorFlow's log level and the Keras backend before TensorFlow loads.
 from course_authoring.benchmark_reports import write_report
 from course_utils import data, models, preprocess, repro, train
+from course_utils.records import encode_correct
 
 OUTPUT = Path(__file__).with_suffix(".json")
 SEEDS = (0, 1, 2)

@@ -21,7 +21,6 @@ smoke test: one network, one seed, one epoch on 640 images; its numbers mean not
 from __future__ import annotations
 
 import argparse
-import base64
 import platform
 import sys
 from collections.abc import Callable, Sequence
@@ -34,6 +33,7 @@ import numpy as np
 # Importing course_utils sets TensorFlow's log level and the Keras backend before TensorFlow loads.
 from course_authoring.benchmark_reports import write_report
 from course_utils import data, models, preprocess, repro, train
+from course_utils.records import encode_correct
 
 OUTPUT = Path(__file__).with_suffix(".json")
 SEEDS = (0, 1, 2, 3, 4)
@@ -44,17 +44,6 @@ NETWORKS: dict[str, tuple[Callable[[], Any], int, str]] = {
     "784-32-10": (models.small_mlp, 5, "integer"),
     "784-64-32-10": (models.two_hidden_mlp, 5, "one-hot"),
 }
-
-
-def encode_correct(correct: np.ndarray) -> str:
-    """A boolean vector as base64 text of its packed bits."""
-    return base64.b64encode(np.packbits(correct.astype(bool)).tobytes()).decode("ascii")
-
-
-def decode_correct(text: str, n: int) -> np.ndarray:
-    """The boolean vector of length ``n`` that ``encode_correct`` wrote."""
-    bits = np.unpackbits(np.frombuffer(base64.b64decode(text), dtype=np.uint8))
-    return bits[:n].astype(bool)
 
 
 def load(samples: int | None) -> dict[str, np.ndarray]:

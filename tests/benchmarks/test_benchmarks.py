@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -11,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from course_utils import records
 from tests.support import REPO
 
 SCRIPT = REPO / "benchmarks" / "train_throughput.py"
@@ -66,18 +66,8 @@ def test_quick_framework_comparison_writes_report(tmp_path: Path) -> None:
     assert report["matmul"]["numpy_gflops"] > 0
 
 
-@pytest.fixture(scope="module")
-def seed_spread():
-    """benchmarks/seed_spread.py as a module (it is a script, not in a package)."""
-    path = REPO / "benchmarks" / "seed_spread.py"
-    spec = importlib.util.spec_from_file_location("seed_spread", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.slow
-def test_quick_seed_spread_writes_a_complete_report(tmp_path: Path, seed_spread) -> None:
+def test_quick_seed_spread_writes_a_complete_report(tmp_path: Path) -> None:
     output = tmp_path / "spread.json"
     completed = subprocess.run(
         [sys.executable, str(REPO / "benchmarks" / "seed_spread.py"), "--quick", "--seeds", "3",
@@ -92,23 +82,13 @@ def test_quick_seed_spread_writes_a_complete_report(tmp_path: Path, seed_spread)
     assert [run["network"] for run in runs] == ["784-32-10"]
     n_test = report["settings"]["test_images"]
     for run in runs:
-        correct = seed_spread.decode_correct(run["test_correct"], n_test)
+        correct = records.decode_correct(run["test_correct"], n_test)
         assert correct.shape == (n_test,) and abs(correct.mean() - run["test_accuracy"]) < 1e-6
         assert run["seed"] == 3 and run["epochs"] == len(run["val_accuracy"]) == 1
 
 
-def test_seed_spread_packs_correctness_bits_losslessly(seed_spread) -> None:
-    rng = np.random.default_rng(0)
-    for n in (1, 7, 8, 9, 10_000):
-        correct = rng.random(n) < 0.5
-        text = seed_spread.encode_correct(correct)
-        assert np.array_equal(seed_spread.decode_correct(text, n), correct)
-        assert len(text) <= 4 * ((n + 7) // 8 + 2) / 3 + 4  # base64 of the packed bytes
-
-
 @pytest.mark.slow
-def test_quick_regularization_ablation_writes_a_complete_report(tmp_path: Path,
-                                                                 seed_spread) -> None:
+def test_quick_regularization_ablation_writes_a_complete_report(tmp_path: Path) -> None:
     output = tmp_path / "ablation.json"
     completed = subprocess.run(
         [sys.executable, str(REPO / "benchmarks" / "regularization_ablation.py"), "--quick",
@@ -123,7 +103,48 @@ def test_quick_regularization_ablation_writes_a_complete_report(tmp_path: Path,
     assert [run["variant"] for run in runs] == ["final recipe", "without dropout"]
     n_val = report["settings"]["validation_images"]
     for run in runs:
-        correct = seed_spread.decode_correct(run["val_correct"], n_val)
+        correct = records.decode_correct(run["val_correct"], n_val)
         assert abs(correct.mean() - run["kept_val_accuracy"]) < 1e-6
         assert run["epochs"] == len(run["val_loss"]) == len(run["val_accuracy"]) == 2
         assert run["kept_epoch"] == 1 + int(np.argmin(run["val_loss"]))
+
+
+def run_quick(script: str, output: Path) -> dict:
+    """Run ``benchmarks/<script> --quick`` and return the report it wrote."""
+    completed = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / script), "--quick", "--output", str(output)],
+        cwd=REPO, capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    report = json.loads(output.read_text())
+    assert report["generated_by"].startswith(f"benchmarks/{script}") and report["quick"] is True
+    return report
+
+
+@pytest.mark.slow
+def test_quick_regularization_runs_write_a_complete_report(tmp_path: Path) -> None:
+    report = run_quick("regularization_runs.py", tmp_path / "runs.json")
+    epochs = report["settings"]["small_epochs"]
+    assert [(run["l2"], run["seed"]) for run in report["l2_strength"]] == [(0.0, 42), (0.01, 42)]
+    assert all(len(run["val_categorical_crossentropy"]) == epochs for run in report["l2_strength"])
+    assert all(len(run["loss"]) == len(run["val_loss"]) == epochs
+               for run in report["learning_rate_sweep"])
+    trial = report["random_search"][0]
+    assert 1 <= trial["epochs"] <= epochs and 0 < trial["val_accuracy"] <= 1
+    final = report["final_model"]
+    correct = records.decode_correct(final["test_correct"], report["settings"]["test_images"])
+    assert abs(correct.mean() - final["test_accuracy"]) < 1e-6
+    assert final["kept_epoch"] == 1 + int(np.argmin(final["history"]["val_loss"]))
+
+
+@pytest.mark.slow
+def test_quick_next_steps_runs_write_a_complete_report(tmp_path: Path) -> None:
+    report = run_quick("next_steps_runs.py", tmp_path / "runs.json")
+    settings, cnn = report["settings"], report["cnn"]
+    assert len(records.decode_labels(cnn["test_predictions"])) == settings["test_images"]
+    assert len(cnn["epoch_seconds"]) == len(cnn["history"]["loss"]) == settings["cnn_epochs"]
+    assert [(run["seed"], run["augmented"]) for run in report["augmentation"]] == \
+        [(42, True), (42, False)]
+    for run in report["augmentation"]:
+        correct = records.decode_correct(run["val_correct"], settings["target_validation_images"])
+        assert abs(correct.mean() - run["val_accuracy"]) < 1e-6
