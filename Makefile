@@ -112,13 +112,14 @@ release: setup  ## regenerate notebooks/ (student copies) from solutions/ with n
 grade: setup  ## autograde everything in submitted/<student>/<assignment>/ and print scores
 	$(BIN)/python -m course_grading grade
 
-bench: setup  ## benchmarks: throughput and seed spread (chapter 4), the regularization ablation and runs (chapter 6), the framework comparison (chapter 7), the CNN and augmentation runs (chapter 8)
+bench: setup  ## benchmarks: throughput and seed spread (chapter 4), the regularization ablation and runs (chapter 6), the framework comparison (chapter 7), the CNN and augmentation runs and what XLA costs on this CPU (chapters 6, 8)
 	$(BIN)/python benchmarks/train_throughput.py
 	$(BIN)/python benchmarks/seed_spread.py
 	$(BIN)/python benchmarks/regularization_ablation.py
 	$(BIN)/python benchmarks/regularization_runs.py
 	$(BIN)/python benchmarks/framework_comparison.py
 	$(BIN)/python benchmarks/next_steps_runs.py
+	$(BIN)/python benchmarks/xla_on_cpu.py
 	@echo "re-execute the chapters that show these numbers: make execute"
 
 audit: book $(STAMPS)/npm-audit  ## Lighthouse on three pages of the built book → benchmarks/lighthouse_audit.json

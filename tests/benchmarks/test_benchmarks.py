@@ -148,3 +148,13 @@ def test_quick_next_steps_runs_write_a_complete_report(tmp_path: Path) -> None:
     for run in report["augmentation"]:
         correct = records.decode_correct(run["val_correct"], settings["target_validation_images"])
         assert abs(correct.mean() - run["val_accuracy"]) < 1e-6
+
+
+@pytest.mark.slow
+def test_quick_xla_on_cpu_writes_a_complete_report(tmp_path: Path) -> None:
+    report = run_quick("xla_on_cpu.py", tmp_path / "xla.json")
+    assert set(report["random_numbers"]) == {"tensorflow_seconds", "xla_seconds"}
+    for comparison in ("compile", "dense_dropout", "convolutions"):
+        for label in ("xla", "no_xla"):
+            times = report[comparison][label]
+            assert times["first_epoch_seconds"] > 0 and times["median_epoch_seconds"] > 0
