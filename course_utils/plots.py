@@ -424,8 +424,13 @@ def plot_run_comparison(
         ax.set_xlabel("epoch")
         ax.set_ylabel(key)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    axes[-1].legend()
-    fig.tight_layout()
+    # one legend for all panels, in its own strip below them, so that it covers no curve
+    lines = {line.get_label(): line for ax in axes for line in ax.get_lines()}
+    columns = min(len(lines), 2)
+    legend_inches = 0.25 * -(-len(lines) // columns) + 0.15
+    fig.set_figheight(fig.get_figheight() + legend_inches)
+    fig.legend(lines.values(), lines.keys(), loc="lower center", ncol=columns, frameon=False)
+    fig.tight_layout(rect=(0, legend_inches / fig.get_figheight(), 1, 1))
     return fig
 
 

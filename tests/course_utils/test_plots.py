@@ -454,6 +454,19 @@ def test_run_comparison_draws_one_line_per_run_and_a_shorter_line_for_an_early_s
     assert [list(line.get_xdata()) for line in lines] == [[1, 2, 3], [1, 2]]
 
 
+@pytest.mark.parametrize("n_runs", [1, 3, 7])
+def test_run_comparison_legend_names_every_run_once_and_covers_no_panel(n_runs):
+    histories = {f"run {i}": {"val_loss": [1.0, 0.5], "val_accuracy": [0.5, 0.9]}
+                 for i in range(n_runs)}
+    fig = plots.plot_run_comparison(histories)
+    (legend,) = fig.legends
+    assert [text.get_text() for text in legend.get_texts()] == list(histories)
+    assert all(ax.get_legend() is None for ax in fig.axes)
+    renderer = fig.canvas.get_renderer()
+    top_of_legend = legend.get_window_extent(renderer).y1
+    assert all(top_of_legend <= ax.get_tightbbox(renderer).y0 + 1 for ax in fig.axes)
+
+
 def test_run_comparison_leaves_a_run_out_of_a_panel_it_has_no_values_for():
     fig = plots.plot_run_comparison(
         {"a": {"val_loss": [1.0], "val_accuracy": [0.5]}, "b": {"val_loss": [1.0]}})
