@@ -19,10 +19,10 @@ LESSONS := $(sort $(wildcard book/[0-9][0-9]-*.ipynb))
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FASHION_MNIST_DIR := /usr/share/datasets/fashion-mnist
 
-.PHONY: help setup book check test lint lab execute release grade bench audit clean
+.PHONY: help setup book check test lint lab check-exercise execute release grade bench audit clean
 
 help:  ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
 setup: $(STAMPS)/python $(STAMPS)/apt $(STAMPS)/vendor-mathjax $(STAMPS)/npm  ## venv, packages, dataset, browser, MathJax, axe-core
 
@@ -31,6 +31,10 @@ $(STAMPS)/python: pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@# the kernel of the learners' JupyterLab starts with TensorFlow's C++ start-up messages off,
+	@# even before course_utils is imported and however JupyterLab was started
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 \
+	  --display-name "Python 3 (ipykernel)" --env TF_CPP_MIN_LOG_LEVEL 2 >/dev/null
 	@touch $@
 
 # Debian packages: dataset-fashion-mnist puts the original files where course_utils.data looks
@@ -100,7 +104,13 @@ test: setup  ## every check: lint, units, grading runs, book + browser, JupyterL
 lint: setup  ## ruff on the packages, tests and notebooks
 	$(BIN)/ruff check .
 
-lab: setup  ## JupyterLab on the course (exercises in notebooks/)
+# EXERCISE: a notebook's path, or an exercise of work/ by name or number (01, 04-baseline-mlp)
+check-exercise: setup  ## learners: your exercise graded with all its tests, e.g. make check-exercise EXERCISE=01
+	@test -n "$(EXERCISE)" || { echo "say which exercise, e.g. make check-exercise EXERCISE=01"; exit 2; }
+	$(BIN)/python -m course_grading check "$(EXERCISE)"
+
+lab: setup  ## JupyterLab for learners: your exercises in work/ (copied from notebooks/ once, never overwritten)
+	$(BIN)/python -m course_utils.workspace
 	$(BIN)/jupyter lab --ServerApp.root_dir=. $(if $(SUDO),,--allow-root)
 
 execute: setup  ## re-execute the lesson notebooks in place, in order, each in a fresh kernel

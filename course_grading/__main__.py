@@ -1,8 +1,9 @@
-"""The instructors' command line: ``python -m course_grading release|grade [assignment ...]``.
+"""The command line: ``python -m course_grading release|grade [assignment ...]`` and ``check``.
 
 ``release`` regenerates the student copies in ``notebooks/`` from ``solutions/`` (``make
 release``); ``grade`` autogrades everything under ``submitted/`` and prints a score table
-(``make grade``). Both work in the course root, with its ``nbgrader_config.py``.
+(``make grade``). Both work in the course root, with its ``nbgrader_config.py``. ``check``
+grades one learner's notebook with every test, in a scratch course (``make check-exercise``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from course_grading.autograde import RunLimits, Score, autograde
 from course_grading.course import GradingError
 from course_grading.release import release
+from course_grading.self_check import PartResult, check_notebook, find_notebook
 
 __all__ = ["main"]
 
@@ -30,12 +32,24 @@ def _print_scores(scores: list[Score]) -> None:
         print(line)
 
 
+def _print_check(score: Score, parts: list[PartResult]) -> None:
+    print(f"{score.assignment}: {score.score:g} / {score.max_score:g} points, with every test "
+          "of the grade (the hidden ones too)")
+    if score.status != "graded" or score.reason:
+        print(f"  [{score.status}] {score.reason}")
+    width = max((len(part.grade_id) for part in parts), default=0)
+    for part in parts:
+        print(f"  {part.grade_id:<{width}}  {part.score:g} / {part.max_score:g}  "
+              f"{part.message or 'passed'}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; 0 on success, 1 with a one-line error (no traceback) on failure."""
     parser = argparse.ArgumentParser(prog="python -m course_grading",
                                      description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["release", "grade"])
-    parser.add_argument("assignments", nargs="*", help="default: all")
+    parser.add_argument("command", choices=["release", "grade", "check"])
+    parser.add_argument("assignments", nargs="*",
+                        help="default: all; for check, one notebook or exercise (e.g. 01)")
     parser.add_argument("--course-root", type=Path, default=Path.cwd())
     limits = parser.add_argument_group("grade: limits (default: nbgrader_config.py)")
     limits.add_argument("--cell-timeout", type=int, help="seconds per cell")
@@ -45,6 +59,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="run the notebook's own kernel, without limits or isolation")
     args = parser.parse_intermixed_args(argv)  # assignments may come before or after options
     try:
+        if args.command == "check":
+            if len(args.assignments) != 1:
+                raise GradingError("check takes one notebook or exercise, e.g. `check 01`")
+            notebook = find_notebook(args.course_root, args.assignments[0])
+            print(f"checking {notebook} (it is only read) ...", flush=True)
+            score, parts = check_notebook(notebook, args.course_root, RunLimits(
+                args.cell_timeout, args.notebook_timeout, args.memory_mb, not args.no_sandbox))
+            _print_check(score, parts)
+            return 0 if score.status == "graded" else 1
         if args.command == "release":
             for path in release(args.course_root, args.assignments or None):
                 print(f"wrote {path.relative_to(args.course_root.resolve())}")

@@ -143,7 +143,7 @@ def _grade_one(nbgrader: NbgraderRunner, course_root: Path, assignment: str, stu
 
 
 def _grade_assignment(nbgrader: NbgraderRunner, course_root: Path, name: str, scratch: Path,
-                      limits: RunLimits) -> dict[str, tuple[str, str]]:
+                      limits: RunLimits, feedback: bool) -> dict[str, tuple[str, str]]:
     """Grade every submission of one assignment and write its feedback; outcomes by student."""
     sources = sorted((folder(course_root, "source") / name).glob("*.ipynb"))
     # the gradebook learns the assignment; the student copies nbgrader writes go to scratch
@@ -152,6 +152,8 @@ def _grade_assignment(nbgrader: NbgraderRunner, course_root: Path, name: str, sc
     outcomes = {student: _grade_one(nbgrader, course_root, name, student, sources,
                                     scratch / "staged", limits)
                 for student in students(course_root, name)}
+    if not feedback:
+        return outcomes
     # one feedback run for the class (nbgrader goes on past a failing notebook), then a page of
     # our own for each submission that was not graded or has no feedback
     nbgrader.run(course_root, "generate_feedback", name, "--force", check=False)
@@ -165,11 +167,11 @@ def _grade_assignment(nbgrader: NbgraderRunner, course_root: Path, name: str, sc
 
 
 def autograde(course_root: Path, names: list[str] | None = None,
-              limits: RunLimits | None = None) -> list[Score]:
+              limits: RunLimits | None = None, feedback: bool = True) -> list[Score]:
     """Autograde every submission under ``submitted/<student>/<assignment>/``; return the scores.
 
     Grades already in the gradebook (manual grades) are kept; feedback HTML is written for
-    every submission; the committed ``notebooks/`` are never touched.
+    every submission unless ``feedback`` is false; the committed ``notebooks/`` are never touched.
     """
     course_root = Path(course_root).resolve()
     limits = limits or RunLimits()
@@ -183,7 +185,7 @@ def autograde(course_root: Path, names: list[str] | None = None,
             NbgraderRunner() as nbgrader:
         for name in names:
             for student, outcome in _grade_assignment(nbgrader, course_root, name, Path(scratch),
-                                                      limits).items():
+                                                      limits, feedback).items():
                 outcomes[student, name] = outcome
     scores = []
     with open_gradebook(course_root) as gradebook:
