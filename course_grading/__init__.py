@@ -5,10 +5,11 @@ Not for learners: lessons and exercises import only ``course_utils``. One module
 :mod:`~course_grading.release` (student copies), :mod:`~course_grading.preflight` and
 :mod:`~course_grading.tamper` (checks before a submission runs), :mod:`~course_grading.sandbox`
 and :mod:`~course_grading.nbgrader_steps` (how it runs), :mod:`~course_grading.autograde` and
-:mod:`~course_grading.gradebook` (scores), and the command line ``python -m course_grading``.
+:mod:`~course_grading.gradebook` (scores), :mod:`~course_grading.self_check` (a learner's check of
+their own notebook), and the command line ``python -m course_grading``.
 """
 
 __all__ = [
     "autograde", "course", "gradebook", "nbgrader_call", "nbgrader_steps", "preflight", "release",
-    "sandbox", "tamper",
+    "sandbox", "self_check", "tamper",
 ]

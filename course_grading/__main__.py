@@ -12,10 +12,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from course_grading.autograde import RunLimits, Score, autograde
-from course_grading.course import GradingError
-from course_grading.release import release
-from course_grading.self_check import PartResult, check_notebook, find_notebook
+# before nbformat loads jsonschema: the optional parser it would build is never used here, and
+# building it costs seconds per command (nbgrader_call.BLOCK_SLOW_IMPORTS does the same)
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
+
+from course_grading.autograde import RunLimits, Score, autograde  # noqa: E402
+from course_grading.course import GradingError  # noqa: E402
+from course_grading.release import release  # noqa: E402
+from course_grading.self_check import PartResult, check_notebook, find_notebook  # noqa: E402
 
 __all__ = ["main"]
 

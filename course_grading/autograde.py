@@ -24,7 +24,7 @@ from course_grading.course import folder, load_config, students, submitted_assig
 from course_grading.gradebook import open_gradebook, record_zero
 from course_grading.nbgrader_call import NbgraderRunner
 
-__all__ = ["RunLimits", "Score", "autograde"]
+__all__ = ["RunLimits", "Score", "autograde", "generate_assignment"]
 
 
 @dataclass(frozen=True)
@@ -142,13 +142,20 @@ def _grade_one(nbgrader: NbgraderRunner, course_root: Path, assignment: str, stu
     return status, reason
 
 
-def _grade_assignment(nbgrader: NbgraderRunner, course_root: Path, name: str, scratch: Path,
-                      limits: RunLimits, feedback: bool) -> dict[str, tuple[str, str]]:
-    """Grade every submission of one assignment and write its feedback; outcomes by student."""
-    sources = sorted((folder(course_root, "source") / name).glob("*.ipynb"))
-    # the gradebook learns the assignment; the student copies nbgrader writes go to scratch
+def generate_assignment(nbgrader: NbgraderRunner, course_root: Path, name: str,
+                        scratch: Path) -> None:
+    """Record the assignment's grade cells in the gradebook (the copies go to ``scratch``)."""
     nbgrader.run(course_root, "generate_assignment", name, "--force",
                  f"--CourseDirectory.release_directory={scratch / 'release'}")
+
+
+def _grade_assignment(nbgrader: NbgraderRunner, course_root: Path, name: str, scratch: Path,
+                      limits: RunLimits, feedback: bool,
+                      generate: bool) -> dict[str, tuple[str, str]]:
+    """Grade every submission of one assignment and write its feedback; outcomes by student."""
+    sources = sorted((folder(course_root, "source") / name).glob("*.ipynb"))
+    if generate:
+        generate_assignment(nbgrader, course_root, name, scratch)
     outcomes = {student: _grade_one(nbgrader, course_root, name, student, sources,
                                     scratch / "staged", limits)
                 for student in students(course_root, name)}
@@ -167,11 +174,13 @@ def _grade_assignment(nbgrader: NbgraderRunner, course_root: Path, name: str, sc
 
 
 def autograde(course_root: Path, names: list[str] | None = None,
-              limits: RunLimits | None = None, feedback: bool = True) -> list[Score]:
+              limits: RunLimits | None = None, feedback: bool = True,
+              generate: bool = True) -> list[Score]:
     """Autograde every submission under ``submitted/<student>/<assignment>/``; return the scores.
 
     Grades already in the gradebook (manual grades) are kept; feedback HTML is written for
     every submission unless ``feedback`` is false; the committed ``notebooks/`` are never touched.
+    ``generate=False`` skips recording the assignments in the gradebook, which must hold them.
     """
     course_root = Path(course_root).resolve()
     limits = limits or RunLimits()
@@ -185,7 +194,7 @@ def autograde(course_root: Path, names: list[str] | None = None,
             NbgraderRunner() as nbgrader:
         for name in names:
             for student, outcome in _grade_assignment(nbgrader, course_root, name, Path(scratch),
-                                                      limits, feedback).items():
+                                                      limits, feedback, generate).items():
                 outcomes[student, name] = outcome
     scores = []
     with open_gradebook(course_root) as gradebook:

@@ -5,10 +5,15 @@ learner's notebook exactly as an instructor's ``make grade`` would — pre-fligh
 the sandboxed kernel, the visible *and* hidden tests of ``solutions/`` — in a scratch course of its
 own, and reports each part's points and, for each failed test, its message. The learner's
 notebook is only read; the course's gradebook and folders are not touched.
+
+Recording an assignment's grade cells in a new gradebook takes longer than grading exercise 1, so
+the gradebook as it stands after that step is kept in ``.cache/check-exercise/`` (git-ignored),
+under a key made of the assignment's source files, the configuration and nbgrader's version.
 """
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -16,14 +21,16 @@ from pathlib import Path
 
 import nbformat
 
-from course_grading.autograde import RunLimits, Score, autograde
+from course_grading.autograde import RunLimits, Score, autograde, generate_assignment
 from course_grading.course import CONFIG_FILE, GradingError, folder
 from course_grading.gradebook import open_gradebook
+from course_grading.nbgrader_call import NbgraderRunner
 
 __all__ = ["LEARNER", "PartResult", "check_notebook", "find_notebook"]
 
 LEARNER = "you"  # the student name of the scratch course's only submission
 MESSAGE_CHARS = 400
+CACHE = Path(".cache") / "check-exercise"  # in the course root
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,35 @@ def _parts(scratch: Path, assignment: str, notebook_name: str) -> list[PartResul
     return results
 
 
+def _cache_key(course_root: Path, assignment: str) -> str:
+    """What the recorded gradebook depends on: the sources, the configuration, nbgrader."""
+    from nbgrader import __version__ as nbgrader_version
+
+    digest = hashlib.sha256(nbgrader_version.encode())
+    digest.update((course_root / CONFIG_FILE).read_bytes())
+    source = folder(course_root, "source") / assignment
+    for path in sorted(p for p in source.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(source).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _gradebook_with_assignment(course_root: Path, scratch: Path, assignment: str) -> None:
+    """Put a gradebook that holds ``assignment`` into the scratch course, from the cache if
+    it is there, else by recording it (and caching the result)."""
+    cached = course_root / CACHE / f"{assignment}-{_cache_key(course_root, assignment)}.db"
+    gradebook = scratch / "gradebook.db"
+    if not cached.is_file():
+        with NbgraderRunner() as nbgrader:
+            generate_assignment(nbgrader, scratch, assignment, scratch / "generated")
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(".partial")
+        shutil.copyfile(gradebook, partial)
+        partial.replace(cached)  # whole or not at all, also when two checks run at once
+    else:
+        shutil.copyfile(cached, gradebook)
+
+
 def check_notebook(notebook: Path, course_root: Path,
                    limits: RunLimits | None = None) -> tuple[Score, list[PartResult]]:
     """Grade a copy of ``notebook`` with every test of the course; the score and each part."""
@@ -111,5 +147,6 @@ def check_notebook(notebook: Path, course_root: Path,
     with tempfile.TemporaryDirectory(prefix="check-exercise-") as scratch:
         scratch_root = Path(scratch)
         _scratch_course(course_root, scratch_root, assignment, notebook)
-        (score,) = autograde(scratch_root, [assignment], limits, feedback=False)
+        _gradebook_with_assignment(course_root, scratch_root, assignment)
+        (score,) = autograde(scratch_root, [assignment], limits, feedback=False, generate=False)
         return score, _parts(scratch_root, assignment, notebook.name)

@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 from course_grading.course import GradingError
-from course_grading.self_check import _assignment_of, _error_message, find_notebook
+from course_grading.self_check import _assignment_of, _cache_key, _error_message, find_notebook
 
 
 def workspace_with(root: Path, *names: str) -> None:
@@ -52,3 +52,19 @@ def test_the_message_is_the_exception_a_test_cell_ended_with() -> None:
     assert _error_message(cell) == "AssertionError: why"
     cell.outputs[1].evalue = "x" * 1000
     assert len(_error_message(cell)) < 420 and _error_message(cell).endswith("…")
+
+
+def test_the_cached_gradebook_is_keyed_by_the_sources_and_the_configuration(
+        tmp_path: Path) -> None:
+    (tmp_path / "nbgrader_config.py").write_text(
+        "c = get_config()\nc.CourseDirectory.source_directory = 'solutions'\n")
+    source = tmp_path / "solutions" / "01-concepts" / "01-concepts.ipynb"
+    source.parent.mkdir(parents=True)
+    source.write_text("{}")
+    key = _cache_key(tmp_path, "01-concepts")
+    assert _cache_key(tmp_path, "01-concepts") == key
+    source.write_text('{"changed": 1}')
+    changed_source = _cache_key(tmp_path, "01-concepts")
+    assert changed_source != key
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n# another setting\n")
+    assert _cache_key(tmp_path, "01-concepts") not in (key, changed_source)
