@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urldefrag, urljoin, urlparse
 
+import nbformat
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -301,3 +302,37 @@ def test_exercise_page_offers_its_notebook_for_download(browser, book_url, exerc
     response = page.request.get(urljoin(page.url, hrefs[0]))
     assert response.ok and '"nbformat"' in response.text()
     page.close()
+
+
+@pytest.mark.parametrize("exercise", [p for p in PAGES if p.startswith("notebooks/")])
+def test_exercise_page_ends_with_a_closed_worked_solution_without_hidden_tests(
+        browser, book_url, exercise) -> None:
+    slug = exercise.split("/")[1]
+    solution = nbformat.read(REPO / "solutions" / slug / f"{slug}.ipynb", as_version=4)
+    hidden = [cell.source.split("### BEGIN HIDDEN TESTS", 1)[1].split("### END HIDDEN TESTS")[0]
+              for cell in solution.cells if "### BEGIN HIDDEN TESTS" in cell.source]
+    page = browser.new_page()
+    page.goto(f"{book_url}/{exercise}.html")
+    details = page.locator("article details.worked-solution")
+    assert details.count() == 1
+    assert details.get_attribute("open") is None  # closed until the learner opens it
+    assert not details.locator("pre").first.is_visible()
+    details.locator("summary").click()
+    assert details.get_attribute("open") is not None
+    assert details.locator("pre").first.is_visible()
+    shown = details.inner_text()
+    page.close()
+    first_answer = next(cell for cell in solution.cells
+                        if cell.metadata.get("nbgrader", {}).get("solution"))
+    solved_line = next(line for line in first_answer.source.splitlines()
+                       if line.strip() and "SOLUTION" not in line and "def " not in line
+                       and not line.strip().startswith(('"""', "#")))
+    assert solved_line.strip() in shown  # the solution's code, not the stub
+    for marker in ("BEGIN SOLUTION", "HIDDEN TESTS", "raise NotImplementedError"):
+        assert marker not in shown
+    answers = "\n".join(cell.source for cell in solution.cells
+                        if cell.metadata.get("nbgrader", {}).get("solution"))
+    for test_code in hidden:  # no line of a hidden test is shown (unless an answer has it too)
+        lines = [line.strip() for line in test_code.splitlines()
+                 if len(line.strip()) > 25 and line.strip() not in answers]
+        assert lines and not any(line in shown for line in lines)
