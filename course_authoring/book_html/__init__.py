@@ -10,13 +10,13 @@ from typing import Any
 
 from sphinx.application import Sphinx
 
-from course_authoring.book_html import description, icons, scripts, worked_solutions
+from course_authoring.book_html import description, icons, scripts, study_time, worked_solutions
 
-__all__ = ["description", "icons", "scripts", "setup", "worked_solutions"]
+__all__ = ["description", "icons", "scripts", "setup", "study_time", "worked_solutions"]
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    """Register the handlers of the four modules."""
+    """Register the handlers and the directive of the five modules."""
     # after sphinx.ext.mathjax (priority 500), which adds MathJax during the same event
     app.connect("html-page-context", scripts.one_tag_per_script, priority=900)
     app.connect("html-page-context", scripts.mathjax_only_with_maths, priority=900)
@@ -26,4 +26,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", icons.register_filter)
     app.add_config_value("course_worked_solutions", True, "env", types=[bool])
     app.connect("doctree-read", worked_solutions.append_worked_solution)
+    study_time.setup_directive(app)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
