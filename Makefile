@@ -19,7 +19,7 @@ LESSONS := $(sort $(wildcard book/[0-9][0-9]-*.ipynb))
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FASHION_MNIST_DIR := /usr/share/datasets/fashion-mnist
 
-.PHONY: help setup book check test lint lab check-exercise execute release grade bench audit clean
+.PHONY: help setup book check test lint lab lab-instructor check-exercise execute release grade bench audit clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -111,6 +111,10 @@ check-exercise: setup  ## learners: your exercise graded with all its tests, e.g
 
 lab: setup  ## JupyterLab for learners: your exercises in work/ (copied from notebooks/ once, never overwritten)
 	$(BIN)/python -m course_utils.workspace
+	JUPYTER_CONFIG_PATH=$(CURDIR)/jupyter/learner \
+	  $(BIN)/jupyter lab --ServerApp.root_dir=. $(if $(SUDO),,--allow-root)
+
+lab-instructor: setup  ## JupyterLab for instructors: every nbgrader tool on (Formgrader, Create Assignment)
 	$(BIN)/jupyter lab --ServerApp.root_dir=. $(if $(SUDO),,--allow-root)
 
 execute: setup  ## re-execute the lesson notebooks in place, in order, each in a fresh kernel

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,7 +59,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     ]
     if os.geteuid() == 0:
         command.append("--allow-root")
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    # as `make lab` starts it: nbgrader's instructor tools off (jupyter/learner/)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "JUPYTER_CONFIG_PATH": str(REPO / "jupyter" / "learner")}
     log = (root / "lab.log").open("w")
     server = subprocess.Popen(command, cwd=root, stdout=log, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
@@ -106,7 +109,9 @@ def session(browser, lab) -> dict:
     dialog = page.locator(".jp-Dialog")
     dialog.get_by_text("Validation Results").wait_for(timeout=60_000)
     result = {"validation": dialog.inner_text(), "console_errors": console_errors,
-              "test_output": test_output.first.inner_text()}
+              "test_output": test_output.first.inner_text(),
+              "menus": page.locator(".lm-MenuBar-itemLabel").all_inner_texts(),
+              "page_text": page.locator("body").inner_text(), "page_html": page.content()}
     page.screenshot(path=root / "validate.png")
     page.close()
     return result
@@ -133,3 +138,14 @@ def test_validate_button_reports_exactly_the_unanswered_parts(session) -> None:
 
 def test_lab_shows_no_console_errors(session) -> None:
     assert session["console_errors"] == []
+
+
+def test_learners_lab_has_no_instructor_tools_but_keeps_validate(session, lab) -> None:
+    url, _ = lab
+    assert "Nbgrader" not in session["menus"]  # the menu that opens the Formgrader
+    for tool in ("Formgrader", "Create Assignment", "Error fetching courses"):
+        assert tool not in session["page_text"] and tool not in session["page_html"]
+    assert "Validate Assignment" in session["page_html"]
+    with pytest.raises(urllib.error.HTTPError) as missing:  # the server extension is off too
+        urllib.request.urlopen(f"{url}/formgrader?token={TOKEN}", timeout=10)
+    assert missing.value.code == 404
