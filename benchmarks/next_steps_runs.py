@@ -22,18 +22,16 @@ benchmarks/next_steps_runs.py`` (about four minutes on two cores) or ``--quick``
 from __future__ import annotations
 
 import argparse
-import platform
 import sys
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 # Importing course_utils sets TensorFlow's log level and the Keras backend before TensorFlow loads.
-from course_authoring.benchmark_reports import write_report
+from course_authoring.benchmark_reports import quick_parser, report_header, write_report
 from course_utils import data, models, preprocess, repro, train
 from course_utils.records import encode_correct, encode_labels
 
@@ -125,26 +123,18 @@ def augmentation_run(arrays: dict[str, np.ndarray], seed: int, augmented: bool,
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Command-line options; ``--quick`` is a smoke test whose numbers mean nothing."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output", type=Path, default=OUTPUT)
-    parser.add_argument("--quick", action="store_true", help="a smoke test: tiny and fast")
+    parser = quick_parser(__doc__.splitlines()[0], OUTPUT)
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Train every recorded run and write the JSON report."""
     args = parse_args(argv)
-    import keras
-    import tensorflow as tf
-
     arrays = load(args.quick)
     cnn_epochs, few_epochs = (1, 2) if args.quick else (CNN_EPOCHS, FEW_EPOCHS)
     seeds = AUGMENTATION_SEEDS[:1] if args.quick else AUGMENTATION_SEEDS
     report: dict[str, Any] = {
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "quick": args.quick,
-        "machine": {"python": platform.python_version(), "tensorflow": tf.__version__,
-                    "keras": keras.__version__},
+        **report_header(args.quick),
         "settings": {"cnn_epochs": cnn_epochs, "cnn_batch_size": CNN_BATCH,
                      "cnn_learning_rate": CNN_LEARNING_RATE, "filters": list(FILTERS),
                      "training_images": len(arrays["x_train"]),

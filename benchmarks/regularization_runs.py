@@ -26,18 +26,16 @@ images).
 from __future__ import annotations
 
 import argparse
-import platform
 import sys
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 # Importing course_utils sets TensorFlow's log level and the Keras backend before TensorFlow loads.
-from course_authoring.benchmark_reports import write_report
+from course_authoring.benchmark_reports import quick_parser, report_header, write_report
 from course_utils import data, models, preprocess, repro, train
 from course_utils.records import encode_correct
 
@@ -169,18 +167,13 @@ def final_model(arrays: dict[str, np.ndarray], epochs: int) -> dict[str, Any]:
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Command-line options; ``--quick`` is a smoke test whose numbers mean nothing."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output", type=Path, default=OUTPUT)
-    parser.add_argument("--quick", action="store_true", help="a smoke test: tiny and fast")
+    parser = quick_parser(__doc__.splitlines()[0], OUTPUT)
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Train every recorded run and write the JSON report."""
     args = parse_args(argv)
-    import keras
-    import tensorflow as tf
-
     arrays = load(args.quick)
     small_epochs, final_epochs = (2, 2) if args.quick else (SMALL_EPOCHS, FINAL_EPOCHS)
     # --quick: one run of each kind (two for λ), to check that the report is complete
@@ -188,10 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     seeds, rates = (L2_SEEDS[:1], LEARNING_RATES[:1]) if args.quick else (L2_SEEDS, LEARNING_RATES)
     trials = draw_trials()[:1] if args.quick else draw_trials()
     report: dict[str, Any] = {
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "quick": args.quick,
-        "machine": {"python": platform.python_version(), "tensorflow": tf.__version__,
-                    "keras": keras.__version__},
+        **report_header(args.quick),
         "settings": {"small_training_images": len(arrays["x_small"]),
                      "small_validation_images": len(arrays["x_val_small"]),
                      "small_epochs": small_epochs, "small_batch_size": SMALL_BATCH,

@@ -24,17 +24,15 @@ test on a few hundred images; its numbers mean nothing).
 from __future__ import annotations
 
 import argparse
-import platform
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 # Importing course_utils sets TensorFlow's log level and the Keras backend before TensorFlow loads.
-from course_authoring.benchmark_reports import write_report
+from course_authoring.benchmark_reports import quick_parser, report_header, write_report
 from course_utils import data, flops, models, preprocess, repro, train
 
 OUTPUT = Path(__file__).with_suffix(".json")
@@ -86,29 +84,21 @@ def small_cnn_base() -> Any:
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Command-line options; ``--quick`` is a smoke test whose numbers mean nothing."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output", type=Path, default=OUTPUT)
+    parser = quick_parser(__doc__.splitlines()[0], OUTPUT)
     parser.add_argument("--repeats", type=int, default=20)
-    parser.add_argument("--quick", action="store_true", help="a smoke test: tiny and fast")
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Measure each comparison and write the JSON report."""
     args = parse_args(argv)
-    import keras
-    import tensorflow as tf
-
     (images, labels), _ = data.load_dataset("fashion_mnist")
     y_all = preprocess.one_hot(labels, 10)
     flat = preprocess.flatten_images(preprocess.scale_images(images))
     n_small, n_dense, n_conv, epochs = (200, 600, 300, 2) if args.quick else (1000, 54_000,
                                                                               10_000, 3)
     report: dict[str, Any] = {
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "quick": args.quick,
-        "machine": {"python": platform.python_version(), "tensorflow": tf.__version__,
-                    "keras": keras.__version__, "processor": platform.machine()},
+        **report_header(args.quick),
         "settings": {"random_numbers": MASK_SIZE, "repeats": args.repeats, "epochs": epochs,
                      "small_images": n_small, "dense_images": n_dense, "conv_images": n_conv},
         "random_numbers": random_numbers(args.repeats),
