@@ -297,7 +297,9 @@ def test_lesson_links_to_its_exercise_and_the_link_opens_it(browser, book_url, l
 def test_exercise_page_offers_its_notebook_for_download(browser, book_url, exercise) -> None:
     page = browser.new_page()
     page.goto(f"{book_url}/{exercise}.html")
-    hrefs = page.eval_on_selector_all('a[href$=".ipynb"]', "as => as.map(a => a.href)")
+    hrefs = [href for href in page.eval_on_selector_all('a[href$=".ipynb"]',
+                                                        "as => as.map(a => a.href)")
+             if href.startswith(book_url)]  # not the launch buttons' Colab and Binder links
     assert hrefs, "no download link to the .ipynb"
     response = page.request.get(urljoin(page.url, hrefs[0]))
     assert response.ok and '"nbformat"' in response.text()

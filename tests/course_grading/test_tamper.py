@@ -90,4 +90,6 @@ def test_protected_names_exclude_what_the_student_must_define() -> None:
     names, imports = tamper.protected_names(exercise_1())
     assert {"np", "isinstance", "print"} <= names
     assert not {"relu", "sigmoid", "softmax", "_rng"} & names
-    assert imports == {"np": "numpy"}
+    # numpy from the exercise's imports, the rest from its Colab set-up cell
+    assert imports == {"np": "numpy", "importlib.util": "importlib.util",
+                       "subprocess": "subprocess", "sys": "sys"}
