@@ -19,7 +19,7 @@ LESSONS := $(sort $(wildcard book/[0-9][0-9]-*.ipynb))
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FASHION_MNIST_DIR := /usr/share/datasets/fashion-mnist
 
-.PHONY: help setup book check test lint lab lab-instructor check-exercise execute release grade bench audit clean
+.PHONY: help setup book check test lint lab lab-instructor check-exercise execute colab-cells release grade export bench audit clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -40,7 +40,7 @@ $(STAMPS)/python: pyproject.toml constraints.txt
 # Debian packages: dataset-fashion-mnist puts the original files where course_utils.data looks
 # first; chromium is the real browser of tests/book and tests/lab. Without apt (macOS, conda,
 # no root) the loader falls back to the Keras cache and the browser tests are skipped.
-APT_PACKAGES := dataset-fashion-mnist chromium
+APT_PACKAGES := dataset-fashion-mnist chromium postgresql
 $(STAMPS)/apt: Makefile
 	@mkdir -p $(STAMPS)
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -120,13 +120,25 @@ lab-instructor: setup  ## JupyterLab for instructors: every nbgrader tool on (Fo
 execute: setup  ## re-execute the lesson notebooks in place, in order, each in a fresh kernel
 	$(BIN)/python -m course_authoring execute $(LESSONS)
 
+# after a change of _config.yml's repository: the Colab set-up cell first in every lesson and
+# exercise (course_authoring/colab.py); then `make release` and `make execute`
+colab-cells: setup  ## rewrite the Colab set-up cell of every notebook from _config.yml's repository
+	$(BIN)/python -m course_authoring colab-cells $(LESSONS) $(wildcard solutions/*/*.ipynb)
+
 release: setup  ## regenerate notebooks/ (student copies) from solutions/ with nbgrader
 	$(BIN)/python -m course_grading release
 
-grade: setup  ## autograde everything in submitted/<student>/<assignment>/ and print scores
-	$(BIN)/python -m course_grading grade
+# ASSIGNMENT and STUDENT narrow the run (default: everything submitted); JOBS submissions at once
+# (more than 1 needs the PostgreSQL gradebook); REGRADE=1 grades unchanged submissions again
+JOBS ?= 1
+grade: setup  ## autograde what is new or changed in submitted/<student>/<assignment>/, print scores
+	$(BIN)/python -m course_grading grade $(ASSIGNMENT) $(if $(STUDENT),--student $(STUDENT)) \
+	  --jobs $(JOBS) $(if $(REGRADE),--regrade)
 
-bench: setup  ## benchmarks: throughput and seed spread (chapter 4), the regularization ablation and runs (chapter 6), the framework comparison (chapter 7), the CNN and augmentation runs and what XLA costs on this CPU (chapters 6, 8)
+export: setup  ## the gradebook's grades into exports/grades.csv (git-ignored)
+	$(BIN)/python -m course_grading export
+
+bench: setup  ## benchmarks: throughput and seed spread (chapter 4), the regularization ablation and runs (chapter 6), the framework comparison (chapter 7), the CNN and augmentation runs and what XLA costs on this CPU (chapters 6, 8), parallel grading
 	$(BIN)/python benchmarks/train_throughput.py
 	$(BIN)/python benchmarks/seed_spread.py
 	$(BIN)/python benchmarks/regularization_ablation.py
@@ -134,6 +146,7 @@ bench: setup  ## benchmarks: throughput and seed spread (chapter 4), the regular
 	$(BIN)/python benchmarks/framework_comparison.py
 	$(BIN)/python benchmarks/next_steps_runs.py
 	$(BIN)/python benchmarks/xla_on_cpu.py
+	$(BIN)/python benchmarks/parallel_grading.py
 	@echo "re-execute the chapters that show these numbers: make execute"
 
 audit: book $(STAMPS)/npm-audit  ## Lighthouse on three pages of the built book → benchmarks/lighthouse_audit.json

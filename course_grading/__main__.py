@@ -1,8 +1,9 @@
-"""The command line: ``python -m course_grading release|grade [assignment ...]`` and ``check``.
+"""The command line: ``python -m course_grading release|grade|export [assignment ...]``, ``check``.
 
 ``release`` regenerates the student copies in ``notebooks/`` from ``solutions/`` (``make
-release``); ``grade`` autogrades everything under ``submitted/`` and prints a score table
-(``make grade``). Both work in the course root, with its ``nbgrader_config.py``. ``check``
+release``); ``grade`` autogrades what is new or changed under ``submitted/``, ``--jobs`` at a
+time, and prints a score table (``make grade``); ``export`` writes the gradebook's grades to
+``exports/grades.csv``. They work in the course root, with its ``nbgrader_config.py``. ``check``
 grades one learner's notebook with every test, in a scratch course (``make check-exercise``).
 """
 
@@ -18,6 +19,7 @@ sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
 
 from course_grading.autograde import RunLimits, Score, autograde  # noqa: E402
 from course_grading.course import GradingError  # noqa: E402
+from course_grading.export import export_grades  # noqa: E402
 from course_grading.release import release  # noqa: E402
 from course_grading.self_check import PartResult, check_notebook, find_notebook  # noqa: E402
 
@@ -31,6 +33,10 @@ def _print_scores(scores: list[Score]) -> None:
     width = max(len(s.student) for s in scores)
     for s in sorted(scores, key=lambda s: (s.assignment, s.student)):
         line = f"{s.assignment}  {s.student:<{width}}  {s.score:g} / {s.max_score:g}"
+        if s.manual:
+            line += f"  (set by hand: {', '.join(s.manual)})"
+        if not s.graded_now:
+            line += "  (unchanged, not graded again)"
         if s.status != "graded" or s.reason:
             line += f"  [{s.status}] {s.reason}"
         print(line)
@@ -51,10 +57,17 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command; 0 on success, 1 with a one-line error (no traceback) on failure."""
     parser = argparse.ArgumentParser(prog="python -m course_grading",
                                      description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["release", "grade", "check"])
+    parser.add_argument("command", choices=["release", "grade", "export", "check"])
     parser.add_argument("assignments", nargs="*",
                         help="default: all; for check, one notebook or exercise (e.g. 01)")
     parser.add_argument("--course-root", type=Path, default=Path.cwd())
+    grading = parser.add_argument_group("grade")
+    grading.add_argument("--student", action="append", dest="students", metavar="ID",
+                         help="grade only this student's submissions (repeatable)")
+    grading.add_argument("--jobs", type=int, default=1,
+                         help="submissions graded at once (more than 1 needs PostgreSQL)")
+    grading.add_argument("--regrade", action="store_true",
+                         help="grade again what is unchanged since it was last graded")
     limits = parser.add_argument_group("grade: limits (default: nbgrader_config.py)")
     limits.add_argument("--cell-timeout", type=int, help="seconds per cell")
     limits.add_argument("--notebook-timeout", type=int, help="seconds per notebook")
@@ -75,9 +88,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "release":
             for path in release(args.course_root, args.assignments or None):
                 print(f"wrote {path.relative_to(args.course_root.resolve())}")
+        elif args.command == "export":
+            print(f"wrote {export_grades(args.course_root)}")
         else:
-            _print_scores(autograde(args.course_root, args.assignments or None, RunLimits(
-                args.cell_timeout, args.notebook_timeout, args.memory_mb, not args.no_sandbox)))
+            limits_given = RunLimits(args.cell_timeout, args.notebook_timeout, args.memory_mb,
+                                     not args.no_sandbox)
+            _print_scores(autograde(args.course_root, args.assignments or None, limits_given,
+                                    only=args.students, jobs=args.jobs, regrade=args.regrade,
+                                    progress=sys.stderr))
     except GradingError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

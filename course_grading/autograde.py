@@ -1,28 +1,59 @@
-"""Autograde every submission of a class, one submission at a time (instructors, ``make grade``).
+"""Autograde the submissions of a class, several at a time, only what changed (``make grade``).
 
 Grading is built to survive bad submissions (book/using-the-course.md says what is protected):
 each submission is checked first (:mod:`~course_grading.preflight`, :mod:`~course_grading.tamper`),
 then graded by its own nbgrader process with its own time limit, in the sandboxed kernel
 (:mod:`~course_grading.sandbox`, :mod:`~course_grading.nbgrader_steps`). Whatever happens to one
 submission is recorded as its outcome (a score and a reason) and the run goes on.
+
+``jobs`` submissions are graded at once, each by its own nbgrader process, which needs a
+gradebook that takes concurrent writers (PostgreSQL). A submission whose files and assignment are
+unchanged since it was last graded is not graded again (:mod:`~course_grading.fingerprints`)
+unless ``regrade`` asks for it.
 """
 
 from __future__ import annotations
 
 import html
+import queue
 import re
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 import nbformat
 
 from course_grading import preflight, sandbox, tamper
-from course_grading.course import folder, load_config, students, submitted_assignments
-from course_grading.gradebook import open_gradebook, record_zero
+from course_grading.course import (
+    GradingError,
+    folder,
+    load_config,
+    students,
+    submitted_assignments,
+)
+from course_grading.fingerprints import (
+    GradingRecord,
+    assignment_fingerprint,
+    read_record,
+    submission_fingerprint,
+    write_record,
+)
+from course_grading.gradebook import (
+    db_url,
+    has_submission,
+    keep_manual_grades,
+    manual_overrides,
+    open_gradebook,
+    record_zero,
+)
 from course_grading.nbgrader_call import NbgraderRunner
+from course_grading.progress import Progress
 
 __all__ = ["RunLimits", "Score", "autograde", "generate_assignment"]
 
@@ -37,6 +68,8 @@ class Score:
     max_score: float
     status: str = "graded"  # graded | rejected (pre-flight) | tampering | failed (nbgrader)
     reason: str = ""
+    manual: tuple[str, ...] = ()  # grade ids whose score an instructor set by hand
+    graded_now: bool = True  # False: unchanged since it was last graded, so not graded again
 
 
 @dataclass(frozen=True)
@@ -149,57 +182,159 @@ def generate_assignment(nbgrader: NbgraderRunner, course_root: Path, name: str,
                  f"--CourseDirectory.release_directory={scratch / 'release'}")
 
 
-def _grade_assignment(nbgrader: NbgraderRunner, course_root: Path, name: str, scratch: Path,
-                      limits: RunLimits, feedback: bool,
-                      generate: bool) -> dict[str, tuple[str, str]]:
-    """Grade every submission of one assignment and write its feedback; outcomes by student."""
-    sources = sorted((folder(course_root, "source") / name).glob("*.ipynb"))
-    if generate:
-        generate_assignment(nbgrader, course_root, name, scratch)
-    outcomes = {student: _grade_one(nbgrader, course_root, name, student, sources,
-                                    scratch / "staged", limits)
-                for student in students(course_root, name)}
-    if not feedback:
-        return outcomes
-    # one feedback run for the class (nbgrader goes on past a failing notebook), then a page of
-    # our own for each submission that was not graded or has no feedback
-    nbgrader.run(course_root, "generate_feedback", name, "--force", check=False)
+@dataclass(frozen=True)
+class _Run:
+    """What every submission of one grading run shares."""
+
+    course_root: Path
+    scratch: Path
+    limits: RunLimits
+    runners: queue.Queue[NbgraderRunner]
+    jobs: int
+    regrade: bool
+    progress: TextIO | None
+
+    @contextmanager
+    def runner(self) -> Iterator[NbgraderRunner]:
+        """One of the run's nbgrader servers, for one command at a time."""
+        nbgrader = self.runners.get()
+        try:
+            yield nbgrader
+        finally:
+            self.runners.put(nbgrader)
+
+    def map(self, function, items: list) -> list:
+        """``function`` over ``items``, ``jobs`` at a time, results in order."""
+        if self.jobs == 1 or len(items) < 2:
+            return [function(item) for item in items]
+        with ThreadPoolExecutor(self.jobs) as pool:
+            return list(pool.map(function, items))
+
+
+def _to_grade(run: _Run, name: str,
+              chosen: list[str]) -> tuple[list[str], dict[str, GradingRecord]]:
+    """The students of ``chosen`` whose submission must be graded, and the records of the rest."""
+    if run.regrade:
+        return chosen, {}
+    assignment = assignment_fingerprint(run.course_root, name)
+    todo, kept = [], {}
+    for student in chosen:
+        record = read_record(run.course_root, name, student)
+        if (record is not None and record.assignment == assignment
+                and record.submission == submission_fingerprint(run.course_root, name, student)
+                and has_submission(run.course_root, name, student)):
+            kept[student] = record
+        else:
+            todo.append(student)
+    return todo, kept
+
+
+def _grade_and_record(run: _Run, name: str, sources: list[Path], progress: Progress,
+                      student: str) -> tuple[str, str]:
+    """Grade one submission, keep its manual grades, record how it was graded."""
+    before = read_record(run.course_root, name, student)
+    files = submission_fingerprint(run.course_root, name, student)
+    with run.runner() as nbgrader:
+        status, reason = _grade_one(nbgrader, run.course_root, name, student, sources,
+                                    run.scratch / "staged", run.limits)
+    # nbgrader flags every manual grade for review again; that stays only if the work changed
+    unchanged = before is not None and before.submission == files
+    if keep_manual_grades(run.course_root, name, student, review=not unchanged):
+        reason = "; ".join(filter(None, [reason, "manual grade kept" + (
+            "" if unchanged else ", but the submission changed since: review it")]))
+    write_record(run.course_root, name, student, GradingRecord(
+        files, assignment_fingerprint(run.course_root, name), status, reason))
+    progress.done(f"{name} {student}: {status}")
+    return status, reason
+
+
+def _write_all_feedback(run: _Run, name: str, sources: list[Path],
+                        outcomes: dict[str, tuple[str, str]], whole_class: bool) -> None:
+    """nbgrader's feedback for the graded submissions, and a page of ours where it has none."""
+    if whole_class:  # one run for the class (nbgrader goes on past a failing notebook)
+        with run.runner() as nbgrader:
+            nbgrader.run(run.course_root, "generate_feedback", name, "--force", check=False)
+    else:
+        def one(student: str) -> None:
+            with run.runner() as nbgrader:
+                nbgrader.run(run.course_root, "generate_feedback", name, "--force",
+                             "--student", student, check=False)
+        run.map(one, sorted(outcomes))
     for student, (status, reason) in outcomes.items():
-        feedback = folder(course_root, "feedback") / student / name
+        feedback = folder(run.course_root, "feedback") / student / name
         missing = [p for p in sources if not (feedback / f"{p.stem}.html").is_file()]
         if status != "graded" or missing:
             _write_feedback(feedback, name, sources, status,
                             reason or "feedback could not be generated")
-    return outcomes
+
+
+def _grade_assignment(run: _Run, name: str, chosen: list[str], feedback: bool,
+                      generate: bool) -> dict[str, tuple[str, str, bool]]:
+    """Grade the submissions of one assignment that need it and write their feedback;
+    (status, reason, graded now) by student."""
+    sources = sorted((folder(run.course_root, "source") / name).glob("*.ipynb"))
+    if generate:
+        with run.runner() as nbgrader:
+            generate_assignment(nbgrader, run.course_root, name, run.scratch)
+    todo, kept = _to_grade(run, name, chosen)
+    progress = Progress(len(todo), run.progress)
+    results = run.map(lambda student: _grade_and_record(run, name, sources, progress, student),
+                      todo)
+    outcomes = dict(zip(todo, results))
+    if feedback and outcomes:
+        everyone = set(todo) == set(students(run.course_root, name))
+        _write_all_feedback(run, name, sources, outcomes, whole_class=everyone)
+    return {**{student: (record.status, record.reason, False) for student, record in kept.items()},
+            **{student: (status, reason, True) for student, (status, reason) in outcomes.items()}}
+
+
+def _check_jobs(course_root: Path, jobs: int) -> None:
+    if jobs < 1:
+        raise GradingError(f"jobs must be 1 or more, not {jobs}")
+    if jobs > 1 and db_url(course_root).startswith("sqlite"):
+        raise GradingError(
+            f"grading {jobs} submissions at once needs a gradebook that takes concurrent writers, "
+            "and SQLite does not: set c.CourseDirectory.db_url in nbgrader_config.py to a "
+            "PostgreSQL database (book/using-the-course.md shows how), or grade with JOBS=1")
 
 
 def autograde(course_root: Path, names: list[str] | None = None,
               limits: RunLimits | None = None, feedback: bool = True,
-              generate: bool = True) -> list[Score]:
-    """Autograde every submission under ``submitted/<student>/<assignment>/``; return the scores.
+              generate: bool = True, *, only: list[str] | None = None, jobs: int = 1,
+              regrade: bool = False, progress: TextIO | None = None) -> list[Score]:
+    """Autograde the submissions under ``submitted/<student>/<assignment>/``; return the scores.
 
-    Grades already in the gradebook (manual grades) are kept; feedback HTML is written for
-    every submission unless ``feedback`` is false; the committed ``notebooks/`` are never touched.
+    ``only`` limits the run to these students; ``jobs`` submissions are graded at once;
+    submissions unchanged since they were graded are skipped unless ``regrade``; each one
+    finished is reported on ``progress`` with an estimate of the time left.
+    Manual grades in the gradebook are kept; feedback HTML is written for every submission
+    graded unless ``feedback`` is false; the committed ``notebooks/`` are never touched.
     ``generate=False`` skips recording the assignments in the gradebook, which must hold them.
     """
     course_root = Path(course_root).resolve()
     limits = limits or RunLimits()
+    _check_jobs(course_root, jobs)
     names = names or submitted_assignments(course_root)
     if not names:
         return []
     if limits.sandbox and not sandbox.can_isolate():
         print(sandbox.isolation_warning(), file=sys.stderr)
-    outcomes: dict[tuple[str, str], tuple[str, str]] = {}
+    outcomes: dict[tuple[str, str], tuple[str, str, bool]] = {}
     with tempfile.TemporaryDirectory(prefix="nbgrader-autograde-") as scratch, \
-            NbgraderRunner() as nbgrader:
+            ExitStack() as servers:
+        runners: queue.Queue[NbgraderRunner] = queue.Queue()
+        for _ in range(jobs):
+            runners.put(servers.enter_context(NbgraderRunner()))
+        run = _Run(course_root, Path(scratch), limits, runners, jobs, regrade, progress)
         for name in names:
-            for student, outcome in _grade_assignment(nbgrader, course_root, name, Path(scratch),
-                                                      limits, feedback, generate).items():
+            chosen = [s for s in students(course_root, name) if only is None or s in only]
+            for student, outcome in _grade_assignment(run, name, chosen, feedback,
+                                                      generate).items():
                 outcomes[student, name] = outcome
     scores = []
     with open_gradebook(course_root) as gradebook:
-        for (student, name), (status, reason) in sorted(outcomes.items()):
+        for (student, name), (status, reason, now) in sorted(outcomes.items()):
             submission = gradebook.find_submission(name, student)
             scores.append(Score(student, name, submission.score, submission.max_score,
-                                status, reason))
+                                status, reason, manual_overrides(submission), now))
     return scores

@@ -15,7 +15,8 @@ from course_grading.course import load_config
 if TYPE_CHECKING:
     from nbgrader.api import Gradebook
 
-__all__ = ["db_url", "open_gradebook", "record_zero"]
+__all__ = ["db_url", "has_submission", "keep_manual_grades", "manual_overrides", "open_gradebook",
+           "record_zero"]
 
 
 def db_url(course_root: Path) -> str:
@@ -44,3 +45,34 @@ def record_zero(course_root: Path, assignment: str, student: str) -> None:
                 grade.auto_score = 0
                 grade.needs_manual_grade = False
         gradebook.db.commit()
+
+
+def has_submission(course_root: Path, assignment: str, student: str) -> bool:
+    """Whether the gradebook holds the student's graded submission of ``assignment``."""
+    from nbgrader.api import MissingEntry
+
+    with open_gradebook(course_root) as gradebook:
+        try:
+            gradebook.find_submission(assignment, student)
+        except MissingEntry:
+            return False
+    return True
+
+
+def keep_manual_grades(course_root: Path, assignment: str, student: str, review: bool) -> bool:
+    """After a re-grade: the manual grades stay, flagged for review only if ``review``; True if
+    the submission has any."""
+    with open_gradebook(course_root) as gradebook:
+        submission = gradebook.find_submission(assignment, student)
+        manual = [grade for notebook in submission.notebooks for grade in notebook.grades
+                  if grade.manual_score is not None]
+        for grade in manual:
+            grade.needs_manual_grade = review
+        gradebook.db.commit()
+    return bool(manual)
+
+
+def manual_overrides(submission) -> tuple[str, ...]:
+    """The grade ids of a gradebook submission whose score an instructor set by hand."""
+    return tuple(sorted(grade.name for notebook in submission.notebooks
+                        for grade in notebook.grades if grade.manual_score is not None))

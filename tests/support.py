@@ -12,10 +12,14 @@ REPO = Path(__file__).resolve().parents[1]
 SOLUTION_MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*\n", flags=re.MULTILINE)
 
 
-def make_course(root: Path) -> Path:
-    """A fresh nbgrader course root holding the repository's config and solutions."""
+def make_course(root: Path, db_url: str | None = None) -> Path:
+    """A fresh nbgrader course root holding the repository's config and solutions; its gradebook
+    is ``db_url`` when given (a PostgreSQL database), else SQLite's gradebook.db in ``root``."""
     root.mkdir(parents=True, exist_ok=True)
     shutil.copy2(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
+    if db_url is not None:
+        with open(root / "nbgrader_config.py", "a") as config:
+            config.write(f"\nc.CourseDirectory.db_url = {db_url!r}\n")
     shutil.copytree(REPO / "solutions", root / "solutions")
     return root
 

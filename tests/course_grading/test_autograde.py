@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from course_grading.autograde import RunLimits, _last_error, autograde
+from course_grading.course import GradingError
 
 
 def test_autograde_with_no_submissions_returns_nothing_and_writes_no_gradebook(
@@ -33,3 +36,17 @@ def test_last_error_prefers_the_exception_to_generic_log_lines() -> None:
            "[AutogradeApp | ERROR] Please see the error log\n")
     assert _last_error(log) == "nbformat.ValidationError: newer version of the schema"
     assert _last_error("") == "no output"
+
+
+def test_several_jobs_on_a_sqlite_gradebook_are_refused_with_the_fix(tmp_path: Path) -> None:
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n")
+    with pytest.raises(GradingError, match="db_url.*PostgreSQL"):
+        autograde(tmp_path, jobs=2)
+    with pytest.raises(GradingError, match="1 or more"):
+        autograde(tmp_path, jobs=0)
+
+
+def test_several_jobs_are_accepted_on_a_server_gradebook(tmp_path: Path) -> None:
+    (tmp_path / "nbgrader_config.py").write_text(
+        "c = get_config()\nc.CourseDirectory.db_url = 'postgresql+psycopg://grader@/gradebook'\n")
+    assert autograde(tmp_path, jobs=4) == []  # nothing submitted: no database is touched

@@ -143,8 +143,15 @@ def _blocked_only(code: str, grade_id: str) -> str:
     return code + "\nif _blocked:\n" + "".join(f"    {line}\n" for line in solution.splitlines())
 
 
-def build(course: Path) -> dict[str, Path]:
-    """Write every fixture under ``course/submitted/<fixture>/01-concepts/``; return folders."""
+GRADEBOOK_SOCKET_PROBE = "import socket\nsocket.socket(socket.AF_UNIX).connect(str(_target))"
+
+
+def build(course: Path, gradebook_socket: Path | None = None) -> dict[str, Path]:
+    """Write every fixture under ``course/submitted/<fixture>/01-concepts/``; return folders.
+
+    The gradebook-writing fixture writes to the course's SQLite file, or, with
+    ``gradebook_socket``, connects to the PostgreSQL server's Unix socket.
+    """
     folders: dict[str, Path] = {}
 
     def folder(name: str) -> Path:
@@ -263,10 +270,12 @@ def build(course: Path) -> dict[str, Path]:
     solutions = course / "solutions" / ASSIGNMENT / NOTEBOOK
     save("submission-reads-solutions", answered(part_1_relu_sigmoid=_blocked_only(PROBE.format(
         target=str(solutions), action="_target.read_text()"), "part-1-relu-sigmoid")))
-    gradebook = course / "gradebook.db"
+    if gradebook_socket is None:
+        target, action = course / "gradebook.db", "_target.open('ab').write(b'overwritten')"
+    else:
+        target, action = gradebook_socket, GRADEBOOK_SOCKET_PROBE.replace("\n", "\n    ")
     save("submission-writes-gradebook", answered(part_1_relu_sigmoid=_blocked_only(PROBE.format(
-        target=str(gradebook), action="_target.open('ab').write(b'overwritten')"),
-        "part-1-relu-sigmoid")))
+        target=str(target), action=action), "part-1-relu-sigmoid")))
     save("submission-reads-environment", answered(part_1_relu_sigmoid=_blocked_only(
         f"import os\n_blocked = {SECRET[0]!r} not in os.environ\n"
         "print('blocked:' if _blocked else 'LEAK: the grader environment')\n",

@@ -1,17 +1,17 @@
 """The adversarial class: every bad submission of adversarial.py (beside this file) graded in ONE
-run.
+run, two at a time (JOBS=2), against a PostgreSQL gradebook, as a class would grade it.
 
 Checks that the run finishes, that each submission gets exactly its expected outcome, that a
-manual grade entered before the run survives it, that feedback HTML exists for every student
-without hidden-test source, and that student code could neither read solutions/ nor write the
-gradebook. Short limits keep the infinite loops cheap.
+manual grade entered before the run survives a re-grade of the same work without being flagged
+again, that feedback HTML exists for every student without hidden-test source, and that student
+code could neither read solutions/ nor write the gradebook. Short limits keep the infinite loops
+cheap.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import sqlite3
 import time
 from pathlib import Path
 
@@ -21,14 +21,17 @@ import pytest
 from course_grading import sandbox
 from course_grading.autograde import RunLimits, autograde
 from course_grading.gradebook import open_gradebook
+from course_grading.postgres import TemporaryPostgres, server_programs
 from tests.grading_runs import adversarial
 from tests.grading_runs.adversarial import ASSIGNMENT, EXPECTED, MANUAL, NOTEBOOK, SECRET
 from tests.support import REPO, make_course
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(server_programs() is None, reason="PostgreSQL not installed")]
 LIMITS = RunLimits(cell_timeout=10, notebook_timeout=60, memory_mb=2048)
 ISOLATED = sandbox.can_isolate()
 NEEDS_ISOLATION = {"submission-reads-solutions", "submission-writes-gradebook"}
+POSTGRES_SOCKET = ".s.PGSQL.5432"  # PostgreSQL's Unix socket, in the server's folder
 
 
 def hidden_test_lines() -> list[str]:
@@ -45,17 +48,23 @@ def hidden_test_lines() -> list[str]:
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    course = make_course(tmp_path_factory.mktemp("adversarial"))
+    with TemporaryPostgres() as server:
+        course = make_course(tmp_path_factory.mktemp("adversarial"), server.url)
+        yield grade_the_class(course, server.folder / POSTGRES_SOCKET)
+
+
+def grade_the_class(course: Path, gradebook_socket: Path) -> dict:
     # a first run grades one student, and the instructor then enters a manual grade
     student, grade_id, manual = MANUAL
-    adversarial.build(course)
+    adversarial.build(course, gradebook_socket)
+    assert gradebook_socket.exists()  # the probe aims at the real server
     everyone = sorted((course / "submitted").iterdir())
     parked = course / "parked"
     parked.mkdir()
     for folder in everyone:
         if folder.name != student:
             folder.rename(parked / folder.name)
-    autograde(course, [ASSIGNMENT], LIMITS)
+    autograde(course, [ASSIGNMENT], LIMITS, jobs=2)
     with open_gradebook(course) as gradebook:
         grade = gradebook.find_grade(grade_id, ASSIGNMENT, ASSIGNMENT, student)
         grade.manual_score = manual
@@ -68,7 +77,8 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
     os.environ[SECRET[0]] = SECRET[1]  # a credential of the grader, which no kernel may see
     start = time.monotonic()
     try:
-        scores = autograde(course, [ASSIGNMENT], LIMITS)
+        # regrade: the manual grade's submission, unchanged, is graded again too
+        scores = autograde(course, [ASSIGNMENT], LIMITS, jobs=2, regrade=True)
     finally:
         del os.environ[SECRET[0]]
     seconds = time.monotonic() - start
@@ -107,6 +117,7 @@ def test_manual_grade_survives_regrading(graded) -> None:
         grade = gradebook.find_grade(grade_id, ASSIGNMENT, ASSIGNMENT, student)
         assert grade.manual_score == manual
         assert grade.auto_score == 2  # re-graded automatically, and still overridden
+        assert not grade.needs_manual_grade  # the same work: not flagged for review again
         submission = gradebook.find_submission(ASSIGNMENT, student)
         assert len(submission.notebooks[0].grades) == graded["grades_before"]
 
@@ -137,6 +148,5 @@ def test_student_code_could_not_read_solutions_or_write_the_gradebook(graded) ->
         printed = "".join(o.get("text", "") for c in notebook.cells if c.cell_type == "code"
                           for o in c.outputs)
         assert "blocked:" in printed and "LEAK" not in printed
-    with sqlite3.connect(course / "gradebook.db") as db:
-        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-    assert b"overwritten" not in (course / "gradebook.db").read_bytes()
+    with open_gradebook(course) as gradebook:  # the PostgreSQL gradebook holds the whole class
+        assert len(gradebook.assignment_submissions(ASSIGNMENT)) == len(EXPECTED)

@@ -1,0 +1,76 @@
+"""What each submission was last graded from, so that a grading run skips what has not changed.
+
+A submission's record (``.grading/<assignment>/<student>.json`` in the course root) holds two
+SHA-256 fingerprints: of the learner's submitted files, and of what grades them (the assignment's
+source notebooks and ``nbgrader_config.py``), with the outcome of that grading. A submission is
+graded again when either fingerprint differs, or when its record or its gradebook entry is missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from course_grading.course import CONFIG_FILE, folder
+
+__all__ = ["RECORDS_FOLDER", "GradingRecord", "assignment_fingerprint", "read_record",
+           "submission_fingerprint", "write_record"]
+
+RECORDS_FOLDER = ".grading"
+
+
+@dataclass(frozen=True)
+class GradingRecord:
+    """How a submission was graded last: from which files, with which outcome."""
+
+    submission: str  # fingerprint of the submitted files
+    assignment: str  # fingerprint of the source notebooks and the nbgrader configuration
+    status: str
+    reason: str
+
+
+def _digest(files: list[tuple[str, Path]]) -> str:
+    """SHA-256 over (name, content) pairs, in name order."""
+    digest = hashlib.sha256()
+    for name, path in sorted(files):
+        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def submission_fingerprint(course_root: Path, assignment: str, student: str) -> str:
+    """Fingerprint of every file a student submitted for ``assignment``."""
+    submitted = folder(course_root, "submitted") / student / assignment
+    return _digest([(str(path.relative_to(submitted)), path)
+                    for path in submitted.rglob("*") if path.is_file()])
+
+
+def assignment_fingerprint(course_root: Path, assignment: str) -> str:
+    """Fingerprint of what grades ``assignment``: its source notebooks and the configuration."""
+    source = folder(course_root, "source") / assignment
+    files = [(f"source/{path.name}", path) for path in source.glob("*.ipynb")]
+    config = Path(course_root) / CONFIG_FILE
+    return _digest(files + ([("config", config)] if config.is_file() else []))
+
+
+def _path(course_root: Path, assignment: str, student: str) -> Path:
+    return Path(course_root) / RECORDS_FOLDER / assignment / f"{student}.json"
+
+
+def read_record(course_root: Path, assignment: str, student: str) -> GradingRecord | None:
+    """The submission's last grading record; None when there is none (or it is unreadable)."""
+    try:
+        return GradingRecord(**json.loads(_path(course_root, assignment, student).read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def write_record(course_root: Path, assignment: str, student: str, record: GradingRecord) -> None:
+    """Save the record, atomically: a run that is killed leaves the old record or the new one."""
+    path = _path(course_root, assignment, student)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_text(json.dumps(asdict(record), indent=1) + "\n")
+    partial.replace(path)

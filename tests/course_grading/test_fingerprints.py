@@ -1,0 +1,68 @@
+"""course_grading.fingerprints: what makes a submission 'changed', and its record on disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from course_grading.fingerprints import (
+    RECORDS_FOLDER,
+    GradingRecord,
+    assignment_fingerprint,
+    read_record,
+    submission_fingerprint,
+    write_record,
+)
+
+
+@pytest.fixture
+def course(tmp_path: Path) -> Path:
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n")
+    (tmp_path / "source" / "01").mkdir(parents=True)
+    (tmp_path / "source" / "01" / "01.ipynb").write_text("tests v1")
+    (tmp_path / "submitted" / "ada" / "01").mkdir(parents=True)
+    (tmp_path / "submitted" / "ada" / "01" / "01.ipynb").write_text("answer v1")
+    return tmp_path
+
+
+def test_a_submission_changes_with_any_of_its_files(course: Path) -> None:
+    before = submission_fingerprint(course, "01", "ada")
+    assert submission_fingerprint(course, "01", "ada") == before  # stable
+    (course / "submitted" / "ada" / "01" / "01.ipynb").write_text("answer v2")
+    edited = submission_fingerprint(course, "01", "ada")
+    assert edited != before
+    (course / "submitted" / "ada" / "01" / "data.csv").write_text("1,2")
+    assert submission_fingerprint(course, "01", "ada") not in {before, edited}
+
+
+def test_renaming_a_file_changes_the_fingerprint_too(course: Path) -> None:
+    before = submission_fingerprint(course, "01", "ada")
+    folder = course / "submitted" / "ada" / "01"
+    (folder / "01.ipynb").rename(folder / "other.ipynb")
+    assert submission_fingerprint(course, "01", "ada") != before
+
+
+def test_the_assignment_changes_with_its_tests_or_the_configuration(course: Path) -> None:
+    before = assignment_fingerprint(course, "01")
+    (course / "source" / "01" / "01.ipynb").write_text("tests v2")
+    after_tests = assignment_fingerprint(course, "01")
+    assert after_tests != before
+    (course / "nbgrader_config.py").write_text("c = get_config()\nc.Execute.timeout = 5\n")
+    assert assignment_fingerprint(course, "01") not in {before, after_tests}
+
+
+def test_a_record_is_read_back_as_written(course: Path) -> None:
+    assert read_record(course, "01", "ada") is None
+    record = GradingRecord("s" * 64, "a" * 64, "graded", "")
+    write_record(course, "01", "ada", record)
+    assert read_record(course, "01", "ada") == record
+    assert [p.name for p in (course / RECORDS_FOLDER / "01").iterdir()] == ["ada.json"]
+
+
+def test_an_unreadable_record_counts_as_none(course: Path) -> None:
+    path = course / RECORDS_FOLDER / "01" / "ada.json"
+    path.parent.mkdir(parents=True)
+    for text in ["{", "[]", '{"submission": "x"}']:
+        path.write_text(text)
+        assert read_record(course, "01", "ada") is None
