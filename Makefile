@@ -85,12 +85,13 @@ book: setup  ## build the HTML book into _build/html (zero warnings allowed)
 TEST_WORKERS ?= 2
 
 # The unit tests of the three packages (learners' helpers, instructors' grading, maintainers'
-# tools) and the repository's own checks: no notebook, nbgrader run, book or browser.
+# tools) and the repository's own checks: no notebook, nbgrader run, book or browser. Those
+# marked slow (a training run in a fresh process, a real gradebook) run in make test only.
 UNIT_TESTS := tests/course_utils tests/course_grading tests/course_authoring tests/repository
 
-check: setup  ## the quick loop: lint and every unit test (about a minute)
+check: setup  ## the quick loop: lint and every fast unit test (about a minute)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) -q $(UNIT_TESTS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -q -m "not slow" $(UNIT_TESTS)
 
 # make test: a test file or notebook per process at a time, longest first (tests/conftest.py).
 test: setup  ## every check: lint, units, grading runs, book + browser, JupyterLab, nbval lessons

@@ -58,7 +58,7 @@ def main() -> None:
     parser = quick_parser(__doc__.splitlines()[0], REPO / "benchmarks" / "parallel_grading.json")
     parser.add_argument("--students", type=int, default=40)
     args = parser.parse_args()
-    students = 4 if args.quick else args.students
+    students = 2 if args.quick else args.students
     with tempfile.TemporaryDirectory(prefix="parallel-grading-") as scratch:
         seconds = {jobs: grade_class(Path(scratch), students, jobs) for jobs in JOBS}
     result = {

@@ -20,12 +20,12 @@ import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 import nbformat
 
@@ -56,6 +56,8 @@ from course_grading.nbgrader_call import NbgraderRunner
 from course_grading.progress import Progress
 
 __all__ = ["RunLimits", "Score", "autograde", "generate_assignment"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -192,6 +194,8 @@ class _Run:
     runners: queue.Queue[NbgraderRunner]
     jobs: int
     regrade: bool
+    feedback: bool
+    generate: bool
     progress: TextIO | None
 
     @contextmanager
@@ -203,7 +207,7 @@ class _Run:
         finally:
             self.runners.put(nbgrader)
 
-    def map(self, function, items: list) -> list:
+    def map(self, function: Callable[[str], T], items: list[str]) -> list[T]:
         """``function`` over ``items``, ``jobs`` at a time, results in order."""
         if self.jobs == 1 or len(items) < 2:
             return [function(item) for item in items]
@@ -231,61 +235,52 @@ def _to_grade(run: _Run, name: str,
 
 def _grade_and_record(run: _Run, name: str, sources: list[Path], progress: Progress,
                       student: str) -> tuple[str, str]:
-    """Grade one submission, keep its manual grades, record how it was graded."""
+    """Grade one submission, keep its manual grades, write its feedback, record how it went."""
     before = read_record(run.course_root, name, student)
     files = submission_fingerprint(run.course_root, name, student)
     with run.runner() as nbgrader:
         status, reason = _grade_one(nbgrader, run.course_root, name, student, sources,
                                     run.scratch / "staged", run.limits)
-    # nbgrader flags every manual grade for review again; that stays only if the work changed
-    unchanged = before is not None and before.submission == files
-    if keep_manual_grades(run.course_root, name, student, review=not unchanged):
-        reason = "; ".join(filter(None, [reason, "manual grade kept" + (
-            "" if unchanged else ", but the submission changed since: review it")]))
+        # nbgrader flags every manual grade for review again; that stays only if the work changed
+        unchanged = before is not None and before.submission == files
+        if keep_manual_grades(run.course_root, name, student, review=not unchanged):
+            reason = "; ".join(filter(None, [reason, "manual grade kept" + (
+                "" if unchanged else ", but the submission changed since: review it")]))
+        if run.feedback:
+            _feedback(nbgrader, run.course_root, name, student, sources, status, reason)
     write_record(run.course_root, name, student, GradingRecord(
         files, assignment_fingerprint(run.course_root, name), status, reason))
     progress.done(f"{name} {student}: {status}")
     return status, reason
 
 
-def _write_all_feedback(run: _Run, name: str, sources: list[Path],
-                        outcomes: dict[str, tuple[str, str]], whole_class: bool) -> None:
-    """nbgrader's feedback for the graded submissions, and a page of ours where it has none."""
-    if whole_class:  # one run for the class (nbgrader goes on past a failing notebook)
-        with run.runner() as nbgrader:
-            nbgrader.run(run.course_root, "generate_feedback", name, "--force", check=False)
-    else:
-        def one(student: str) -> None:
-            with run.runner() as nbgrader:
-                nbgrader.run(run.course_root, "generate_feedback", name, "--force",
-                             "--student", student, check=False)
-        run.map(one, sorted(outcomes))
-    for student, (status, reason) in outcomes.items():
-        feedback = folder(run.course_root, "feedback") / student / name
-        missing = [p for p in sources if not (feedback / f"{p.stem}.html").is_file()]
-        if status != "graded" or missing:
-            _write_feedback(feedback, name, sources, status,
-                            reason or "feedback could not be generated")
+def _feedback(nbgrader: NbgraderRunner, course_root: Path, name: str, student: str,
+              sources: list[Path], status: str, reason: str) -> None:
+    """nbgrader's feedback for one submission, or a page of ours where it has none."""
+    if status == "graded":
+        nbgrader.run(course_root, "generate_feedback", name, "--force", "--student", student,
+                     check=False)
+    feedback = folder(course_root, "feedback") / student / name
+    missing = [p for p in sources if not (feedback / f"{p.stem}.html").is_file()]
+    if status != "graded" or missing:
+        _write_feedback(feedback, name, sources, status,
+                        reason or "feedback could not be generated")
 
 
-def _grade_assignment(run: _Run, name: str, chosen: list[str], feedback: bool,
-                      generate: bool) -> dict[str, tuple[str, str, bool]]:
-    """Grade the submissions of one assignment that need it and write their feedback;
+def _grade_assignment(run: _Run, name: str,
+                      chosen: list[str]) -> dict[str, tuple[str, str, bool]]:
+    """Grade the submissions of one assignment that need it, each with its feedback;
     (status, reason, graded now) by student."""
     sources = sorted((folder(run.course_root, "source") / name).glob("*.ipynb"))
-    if generate:
+    if run.generate:
         with run.runner() as nbgrader:
             generate_assignment(nbgrader, run.course_root, name, run.scratch)
     todo, kept = _to_grade(run, name, chosen)
     progress = Progress(len(todo), run.progress)
     results = run.map(lambda student: _grade_and_record(run, name, sources, progress, student),
                       todo)
-    outcomes = dict(zip(todo, results))
-    if feedback and outcomes:
-        everyone = set(todo) == set(students(run.course_root, name))
-        _write_all_feedback(run, name, sources, outcomes, whole_class=everyone)
     return {**{student: (record.status, record.reason, False) for student, record in kept.items()},
-            **{student: (status, reason, True) for student, (status, reason) in outcomes.items()}}
+            **{student: (status, reason, True) for student, (status, reason) in zip(todo, results)}}
 
 
 def _check_jobs(course_root: Path, jobs: int) -> None:
@@ -325,11 +320,11 @@ def autograde(course_root: Path, names: list[str] | None = None,
         runners: queue.Queue[NbgraderRunner] = queue.Queue()
         for _ in range(jobs):
             runners.put(servers.enter_context(NbgraderRunner()))
-        run = _Run(course_root, Path(scratch), limits, runners, jobs, regrade, progress)
+        run = _Run(course_root, Path(scratch), limits, runners, jobs, regrade, feedback,
+                   generate, progress)
         for name in names:
             chosen = [s for s in students(course_root, name) if only is None or s in only]
-            for student, outcome in _grade_assignment(run, name, chosen, feedback,
-                                                      generate).items():
+            for student, outcome in _grade_assignment(run, name, chosen).items():
                 outcomes[student, name] = outcome
     scores = []
     with open_gradebook(course_root) as gradebook:

@@ -158,3 +158,18 @@ def test_quick_xla_on_cpu_writes_a_complete_report(tmp_path: Path) -> None:
         for label in ("xla", "no_xla"):
             times = report[comparison][label]
             assert times["first_epoch_seconds"] > 0 and times["median_epoch_seconds"] > 0
+
+
+@pytest.mark.slow
+def test_quick_parallel_grading_writes_a_complete_report(tmp_path: Path) -> None:
+    report = run_quick("parallel_grading.py", tmp_path / "parallel.json")
+    assert report["students"] == 2
+    assert set(report["seconds"]) == {"jobs=1", "jobs=2"}
+    assert all(seconds > 0 for seconds in report["seconds_per_submission"].values())
+    assert report["speed_up_jobs2_over_jobs1"] == pytest.approx(
+        report["seconds"]["jobs=1"] / report["seconds"]["jobs=2"], abs=0.01)
+
+
+def test_committed_parallel_grading_report_is_a_full_run() -> None:
+    report = json.loads((REPO / "benchmarks" / "parallel_grading.json").read_text())
+    assert not report["quick"] and report["students"] >= 40

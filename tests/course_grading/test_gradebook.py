@@ -25,6 +25,7 @@ def test_configured_db_url_is_used(tmp_path: Path) -> None:
     assert gradebook.db_url(tmp_path) == url
 
 
+@pytest.mark.slow  # a real nbgrader gradebook, migrated by alembic
 def test_record_zero_keeps_manual_grades_and_zeroes_automatic_ones(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 import course_grading.__main__ as cli
+from course_grading.autograde import Score
 
 
 @pytest.mark.parametrize("order", ["options first", "names first"])
@@ -15,7 +16,7 @@ def test_cli_accepts_assignment_names_before_or_after_options(
 ) -> None:
     calls = []
     monkeypatch.setattr(cli, "autograde",
-                        lambda root, names, limits=None: calls.append(names) or [])
+                        lambda root, names, limits=None, **options: calls.append(names) or [])
     options = ["--course-root", str(tmp_path)]
     argv = ["grade", *options, "01-a"] if order == "options first" else ["grade", "01-a", *options]
     assert cli.main(argv) == 0
@@ -34,3 +35,27 @@ def test_cli_says_when_there_is_nothing_to_grade(tmp_path: Path, capsys) -> None
     (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n")
     assert cli.main(["grade", "--course-root", str(tmp_path)]) == 0
     assert "No submissions found" in capsys.readouterr().out
+
+
+def test_grade_passes_students_jobs_and_regrade_on(tmp_path: Path, monkeypatch) -> None:
+    calls = []
+    monkeypatch.setattr(cli, "autograde",
+                        lambda root, names, limits=None, **options: calls.append(options) or [])
+    argv = ["grade", "01-a", "--student", "ada", "--student", "bob", "--jobs", "3", "--regrade",
+            "--course-root", str(tmp_path)]
+    assert cli.main(argv) == 0
+    (options,) = calls
+    assert (options["only"], options["jobs"], options["regrade"]) == (["ada", "bob"], 3, True)
+    assert cli.main(["grade", "--course-root", str(tmp_path)]) == 0
+    assert (calls[1]["only"], calls[1]["jobs"], calls[1]["regrade"]) == (None, 1, False)
+
+
+def test_score_table_shows_manual_grades_and_what_was_not_graded_again(
+        tmp_path: Path, monkeypatch, capsys) -> None:
+    scores = [Score("ada", "01-a", 9.5, 10, manual=("test-part-2",), graded_now=False),
+              Score("bob", "01-a", 0, 10, "rejected", "no notebook submitted")]
+    monkeypatch.setattr(cli, "autograde", lambda *args, **options: scores)
+    assert cli.main(["grade", "--course-root", str(tmp_path)]) == 0
+    ada, bob = capsys.readouterr().out.splitlines()
+    assert ada == "01-a  ada  9.5 / 10  (set by hand: test-part-2)  (unchanged, not graded again)"
+    assert bob == "01-a  bob  0 / 10  [rejected] no notebook submitted"

@@ -8,17 +8,20 @@ again; manual grades survive a re-grade, flagged for review only when the work c
 
 from __future__ import annotations
 
+import csv
 import io
+import subprocess
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from course_grading.autograde import autograde
+from course_grading.export import export_grades
 from course_grading.gradebook import open_gradebook
 from course_grading.postgres import TemporaryPostgres, server_programs
 from tests.grading_runs.partial_submissions import PARTIAL_SUBMISSIONS
-from tests.support import make_course, read_notebook, submit
+from tests.support import REPO, make_course, read_notebook, submit
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(server_programs() is None, reason="PostgreSQL not installed")]
@@ -125,3 +128,15 @@ def test_a_manual_grade_of_work_that_changed_is_kept_and_flagged_for_review(cour
     assert score.graded_now and score.manual == ("test-part-2",)
     assert "the submission changed since: review it" in score.reason
     assert manual_grade(root, "bob", "test-part-2") == (1.0, True)
+
+
+def test_export_writes_every_grade_to_the_ignored_folder(course) -> None:
+    root = course["root"]
+    path = export_grades(root)
+    assert path == root / "exports" / "grades.csv"
+    rows = list(csv.DictReader(path.read_text().splitlines()))
+    assert sorted(row["student_id"] for row in rows) == sorted(EXPECTED)
+    assert not (root / "grades.csv").exists()  # not where nbgrader would put it
+    for private in ("exports/grades.csv", ".grading/01-concepts/ada.json", "grades.csv"):
+        ignored = subprocess.run(["git", "check-ignore", "-q", private], cwd=REPO)
+        assert ignored.returncode == 0, f"{private} is not git-ignored"

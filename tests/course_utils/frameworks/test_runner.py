@@ -67,6 +67,7 @@ def test_run_config_rejects_bad_settings(kwargs: dict, message: str) -> None:
         runner.RunConfig(**kwargs)
 
 
+@pytest.mark.slow  # a training run in a fresh process of its own
 @pytest.mark.parametrize("key", ["pytorch", "numpy"])
 def test_run_trains_in_a_fresh_process_and_measures(key: str) -> None:
     result = runner.run(runner.RunConfig(key, batch_size=64, epochs=2, samples=1024))
