@@ -20,6 +20,7 @@ import re
 import shutil
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
@@ -140,9 +141,19 @@ def _last_error(stderr: str) -> str:
     return (errors or logged or lines or ["no output"])[-1][:300]
 
 
+# CPython 3.11's compiler is not safe to call from two threads at once (ast.parse can fail with
+# "AST constructor recursion depth mismatch"): the parallel jobs take turns for these checks.
+_CHECKS_LOCK = threading.Lock()
+
+
 def _checks(submitted: Path, sources: list[Path], staged: Path) -> tuple[str, list[str]]:
     """Pre-flight and tamper check of one submission: ("graded" | "rejected" | "tampering",
     notes); a gradeable submission is staged, repaired, in ``staged``."""
+    with _CHECKS_LOCK:
+        return _checks_in_turn(submitted, sources, staged)
+
+
+def _checks_in_turn(submitted: Path, sources: list[Path], staged: Path) -> tuple[str, list[str]]:
     check = preflight.prepare(submitted, sources, staged)
     if not check.gradeable:
         return "rejected", check.notes

@@ -81,6 +81,13 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     log.close()
 
 
+def cell_indices() -> dict[str, int]:
+    """The position of each nbgrader cell of the exercise, by grade_id."""
+    notebook = nbformat.read(REPO / EXERCISE, as_version=4)
+    return {cell.metadata["nbgrader"]["grade_id"]: position
+            for position, cell in enumerate(notebook.cells) if "nbgrader" in cell.metadata}
+
+
 @pytest.fixture(scope="module")
 def session(browser, lab) -> dict:
     """Drive the exercise as a learner would; return what the UI showed."""
@@ -91,17 +98,20 @@ def session(browser, lab) -> dict:
     page.goto(f"{url}/lab/tree/{EXERCISE}?token={TOKEN}")
     page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=60_000)
     cells = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell")
-    # Cell 1 imports NumPy: run it.
-    cells.nth(1).locator(".jp-InputArea-editor").click()
+    index = cell_indices()
+    # The cell that imports NumPy: run it.
+    cells.nth(index["imports"]).locator(".jp-InputArea-editor").click()
     page.keyboard.press("Shift+Enter")
-    cells.nth(1).locator(".jp-InputPrompt").filter(has_text="[1]").wait_for(timeout=30_000)
-    # Cell 3 is part 1's answer, cell 4 its visible test.
-    cells.nth(3).locator(".cm-content").click()
+    cells.nth(index["imports"]).locator(".jp-InputPrompt").filter(has_text="[1]").wait_for(
+        timeout=30_000)
+    # Part 1's answer, and below it its visible test.
+    assert index["test-part-1"] == index["part-1-relu-sigmoid"] + 1
+    cells.nth(index["part-1-relu-sigmoid"]).locator(".cm-content").click()
     page.keyboard.press("Control+A")
     page.keyboard.insert_text(PART_1_ANSWER)
     page.keyboard.press("Shift+Enter")
     page.keyboard.press("Shift+Enter")
-    test_output = cells.nth(4).locator(".jp-OutputArea-output")
+    test_output = cells.nth(index["test-part-1"]).locator(".jp-OutputArea-output")
     test_output.filter(has_text="Part 1: visible tests passed.").wait_for(timeout=30_000)
     page.keyboard.press("Control+S")
     page.get_by_text("Saving completed").wait_for(timeout=15_000)
