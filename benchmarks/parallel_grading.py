@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from grading_overhead import ASSIGNMENT, make_class  # the same class: clean copies of ex. 1
 
 from course_authoring.benchmark_reports import quick_parser, report_header, write_report
 from course_grading import sandbox
@@ -25,28 +26,15 @@ from course_grading.autograde import autograde
 from course_grading.postgres import TemporaryPostgres
 
 REPO = Path(__file__).resolve().parents[1]
-ASSIGNMENT = "01-concepts"
-NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 JOBS = (1, 2)
-
-
-def make_class(root: Path, students: int, db_url: str) -> Path:
-    """A course with the repository's configuration, ``db_url`` as its gradebook, and a class."""
-    root.mkdir(parents=True)
-    config = (REPO / "nbgrader_config.py").read_text()
-    (root / "nbgrader_config.py").write_text(f"{config}\nc.CourseDirectory.db_url = {db_url!r}\n")
-    shutil.copytree(REPO / "solutions" / ASSIGNMENT, root / "solutions" / ASSIGNMENT)
-    for index in range(students):
-        folder = root / "submitted" / f"student-{index:03d}" / ASSIGNMENT
-        folder.mkdir(parents=True)
-        shutil.copy2(REPO / "solutions" / ASSIGNMENT / NOTEBOOK, folder / NOTEBOOK)
-    return root
 
 
 def grade_class(scratch: Path, students: int, jobs: int) -> float:
     """Seconds to grade the whole class with ``jobs`` at a time (every score checked)."""
     with TemporaryPostgres() as server:
-        course = make_class(scratch / f"jobs-{jobs}", students, server.url)
+        config = (REPO / "nbgrader_config.py").read_text()
+        course = make_class(scratch / f"jobs-{jobs}", students,
+                            f"{config}\nc.CourseDirectory.db_url = {server.url!r}\n")
         start = time.perf_counter()
         scores = autograde(course, [ASSIGNMENT], jobs=jobs, progress=sys.stderr)
         seconds = time.perf_counter() - start

@@ -7,6 +7,7 @@ in a notebook, or brings an existing one up to date (``make colab-cells``).
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import NamedTuple
 
@@ -68,7 +69,7 @@ if "google.colab" in sys.modules and importlib.util.find_spec("course_utils") is
 def setup_cell(repo: Repository, exercise: bool) -> nbformat.NotebookNode:
     """The whole cell, with the metadata a lesson or an nbgrader exercise needs."""
     metadata = EXERCISE_METADATA if exercise else LESSON_METADATA
-    return nbformat.v4.new_code_cell(setup_source(repo), metadata=_copy(metadata))
+    return nbformat.v4.new_code_cell(setup_source(repo), metadata=copy.deepcopy(metadata))
 
 
 def has_setup_cell(notebook: nbformat.NotebookNode) -> bool:
@@ -98,7 +99,3 @@ def write_setup_cell(path: Path, repo: Repository) -> bool:
 def _is_setup_cell(cell: nbformat.NotebookNode) -> bool:
     return cell.cell_type == "code" and cell.source.startswith("# Google Colab only:")
 
-
-def _copy(metadata: dict) -> dict:
-    return {key: (dict(value) if isinstance(value, dict) else list(value))
-            for key, value in metadata.items()}

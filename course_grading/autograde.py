@@ -47,7 +47,7 @@ from course_grading.fingerprints import (
 )
 from course_grading.gradebook import (
     db_url,
-    has_submission,
+    graded_students,
     keep_manual_grades,
     manual_overrides,
     open_gradebook,
@@ -232,12 +232,12 @@ def _to_grade(run: _Run, name: str,
     if run.regrade:
         return chosen, {}
     assignment = assignment_fingerprint(run.course_root, name)
+    in_gradebook = graded_students(run.course_root, name)
     todo, kept = [], {}
     for student in chosen:
         record = read_record(run.course_root, name, student)
-        if (record is not None and record.assignment == assignment
-                and record.submission == submission_fingerprint(run.course_root, name, student)
-                and has_submission(run.course_root, name, student)):
+        if (student in in_gradebook and record is not None and record.assignment == assignment
+                and record.submission == submission_fingerprint(run.course_root, name, student)):
             kept[student] = record
         else:
             todo.append(student)

@@ -15,7 +15,7 @@ from course_grading.course import load_config
 if TYPE_CHECKING:
     from nbgrader.api import Gradebook
 
-__all__ = ["db_url", "has_submission", "keep_manual_grades", "manual_overrides", "open_gradebook",
+__all__ = ["db_url", "graded_students", "keep_manual_grades", "manual_overrides", "open_gradebook",
            "record_zero"]
 
 
@@ -47,16 +47,11 @@ def record_zero(course_root: Path, assignment: str, student: str) -> None:
         gradebook.db.commit()
 
 
-def has_submission(course_root: Path, assignment: str, student: str) -> bool:
-    """Whether the gradebook holds the student's graded submission of ``assignment``."""
-    from nbgrader.api import MissingEntry
-
+def graded_students(course_root: Path, assignment: str) -> set[str]:
+    """The students whose submission of ``assignment`` the gradebook holds."""
     with open_gradebook(course_root) as gradebook:
-        try:
-            gradebook.find_submission(assignment, student)
-        except MissingEntry:
-            return False
-    return True
+        return {submission.student.id
+                for submission in gradebook.assignment_submissions(assignment)}
 
 
 def keep_manual_grades(course_root: Path, assignment: str, student: str, review: bool) -> bool:
