@@ -19,7 +19,7 @@ LESSONS := $(sort $(wildcard book/[0-9][0-9]-*.ipynb))
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FASHION_MNIST_DIR := /usr/share/datasets/fashion-mnist
 
-.PHONY: help setup book check test lint lab lab-instructor check-exercise execute colab-cells release grade export bench audit clean
+.PHONY: help setup book check test lint lab lab-instructor check-exercise execute colab-cells release collect-zip grade export bench audit clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -128,6 +128,12 @@ colab-cells: setup  ## rewrite the Colab set-up cell of every notebook from _con
 
 release: setup  ## regenerate notebooks/ (student copies) from solutions/ with nbgrader
 	$(BIN)/python -m course_grading release
+
+# ZIP: one zip of the class's notebooks downloaded from an LMS, named as nbgrader_config.py says
+# (c.FileNameCollectorPlugin.named_regexp); an existing submission is never replaced
+collect-zip: setup  ## an LMS's zip of notebooks into submitted/, e.g. make collect-zip ASSIGNMENT=01-concepts ZIP=class.zip
+	@test -n "$(ASSIGNMENT)" -a -n "$(ZIP)" || { echo "say which, e.g. make collect-zip ASSIGNMENT=01-concepts ZIP=class.zip"; exit 2; }
+	$(BIN)/python -m course_grading collect-zip "$(ASSIGNMENT)" "$(ZIP)"
 
 # ASSIGNMENT and STUDENT narrow the run (default: everything submitted); JOBS submissions at once
 # (more than 1 needs the PostgreSQL gradebook); REGRADE=1 grades unchanged submissions again

@@ -11,6 +11,23 @@ c.CourseDirectory.course_id = "neural-networks-in-python"
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "notebooks"
 
+# --- Collecting an LMS's zip of the class's notebooks (`make collect-zip ASSIGNMENT= ZIP=`).
+# nbgrader's zip_collect matches this regular expression against the full path of every file
+# extracted from the zip (hence the leading `.*/`). The course's naming: a folder per student,
+# named by the student id, an underscore and anything, holding the notebook:
+#     ada_1234/01-concepts.ipynb  ->  submitted/ada/01-concepts/01-concepts.ipynb
+# A student id starts with a letter or a digit and holds letters, digits, `.`, `@` and `-`.
+# To adapt it, keep the named groups student_id (the folder under submitted/) and file_id (the
+# notebook's file name). Moodle's "Download all submissions" with "Download submissions in
+# folders" names each folder `<Full Name>_<participant number>_assignsubmission_file_`:
+#     r".*/(?P<first_name>[^/_]+)_(?P<student_id>[0-9]+)_assignsubmission_file_"
+#     r"/(?P<file_id>[^/]+\.ipynb)$"
+# but Moodle numbers participants afresh for every assignment: for grades that line up across
+# assignments, rename the folders to `<student id>_...` instead.
+c.FileNameCollectorPlugin.named_regexp = (
+    r".*/(?P<student_id>[A-Za-z0-9][A-Za-z0-9.@-]*)_[^/]*/(?P<file_id>[^/]+\.ipynb)$"
+)
+
 # The stub a learner sees in place of each solution.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"

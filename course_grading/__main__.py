@@ -1,10 +1,12 @@
-"""The command line: ``python -m course_grading release|grade|export [assignment ...]``, ``check``.
+"""The command line: ``python -m course_grading release|grade|export|check|collect-zip ...``.
 
 ``release`` regenerates the student copies in ``notebooks/`` from ``solutions/`` (``make
 release``); ``grade`` autogrades what is new or changed under ``submitted/``, ``--jobs`` at a
 time, and prints a score table (``make grade``); ``export`` writes the gradebook's grades to
-``exports/grades.csv``. They work in the course root, with its ``nbgrader_config.py``. ``check``
-grades one learner's notebook with every test, in a scratch course (``make check-exercise``).
+``exports/grades.csv``; ``collect-zip ASSIGNMENT ZIPFILE`` puts the notebooks of an LMS's zip
+under ``submitted/`` (``make collect-zip``). They work in the course root, with its
+``nbgrader_config.py``. ``check`` grades one learner's notebook with every test, in a scratch
+course (``make check-exercise``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from course_grading.course import GradingError  # noqa: E402
 from course_grading.export import export_grades  # noqa: E402
 from course_grading.release import release  # noqa: E402
 from course_grading.self_check import PartResult, check_notebook, find_notebook  # noqa: E402
+from course_grading.zip_collect import Collection, collect_zip  # noqa: E402
 
 __all__ = ["main"]
 
@@ -53,13 +56,34 @@ def _print_check(score: Score, parts: list[PartResult]) -> None:
               f"{part.message or 'passed'}")
 
 
+def _print_collection(collection: Collection, course_root: Path) -> None:
+    width = max(len(c.student) for c in collection.students)
+    for collected in collection.students:
+        line = f"{collection.assignment}  {collected.student:<{width}}  " \
+               f"{', '.join(collected.files)}"
+        if not collected.new:
+            line += "  (already collected, unchanged)"
+        odd = [f for f in collected.files if f.endswith(".ipynb") and f not in collection.notebooks]
+        if odd:
+            line += f"  (expected {', '.join(collection.notebooks)})"
+        print(line)
+    if collection.skipped:
+        shown = ", ".join(collection.skipped[:3]) + (", ..." if len(collection.skipped) > 3 else "")
+        print(f"skipped {len(collection.skipped)} file(s) not named as the course expects: {shown}")
+    new = sum(c.new for c in collection.students)
+    print(f"{new} new submission(s) in submitted/; the zip is kept in "
+          f"{collection.archive.relative_to(course_root.resolve())}/. "
+          f"Next: make grade ASSIGNMENT={collection.assignment}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; 0 on success, 1 with a one-line error (no traceback) on failure."""
     parser = argparse.ArgumentParser(prog="python -m course_grading",
                                      description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["release", "grade", "export", "check"])
+    parser.add_argument("command", choices=["release", "grade", "export", "check", "collect-zip"])
     parser.add_argument("assignments", nargs="*",
-                        help="default: all; for check, one notebook or exercise (e.g. 01)")
+                        help="default: all; for check, one notebook or exercise (e.g. 01); for "
+                             "collect-zip, the assignment and the zip file")
     parser.add_argument("--course-root", type=Path, default=Path.cwd())
     grading = parser.add_argument_group("grade")
     grading.add_argument("--student", action="append", dest="students", metavar="ID",
@@ -85,7 +109,14 @@ def main(argv: list[str] | None = None) -> int:
                 args.cell_timeout, args.notebook_timeout, args.memory_mb, not args.no_sandbox))
             _print_check(score, parts)
             return 0 if score.status == "graded" else 1
-        if args.command == "release":
+        if args.command == "collect-zip":
+            if len(args.assignments) != 2:
+                raise GradingError("collect-zip takes an assignment and a zip file, e.g. "
+                                   "`collect-zip 01-concepts class.zip`")
+            assignment, zip_file = args.assignments
+            _print_collection(collect_zip(args.course_root, assignment, Path(zip_file)),
+                              args.course_root)
+        elif args.command == "release":
             for path in release(args.course_root, args.assignments or None):
                 print(f"wrote {path.relative_to(args.course_root.resolve())}")
         elif args.command == "export":

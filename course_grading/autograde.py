@@ -181,6 +181,7 @@ def _grade_one(nbgrader: NbgraderRunner, course_root: Path, assignment: str, stu
                               *limits.nbgrader_options(),
                               timeout=limits.process_timeout(course_root), check=False)
         if result.returncode == 0:
+            _copy_exchange_files(submitted, autograded, ("submission_secret.txt",))
             return "graded", "; ".join(notes + _run_notes(autograded))
         status, reason = "failed", "nbgrader failed: " + _last_error(result.stderr)
     record_zero(course_root, assignment, student)
@@ -276,6 +277,20 @@ def _feedback(nbgrader: NbgraderRunner, course_root: Path, name: str, student: s
     if status != "graded" or missing:
         _write_feedback(feedback, name, sources, status,
                         reason or "feedback could not be generated")
+        submitted = folder(course_root, "submitted") / student / name
+        _copy_exchange_files(submitted, feedback, EXCHANGE_FILES)
+
+
+# What nbgrader's exchange needs beside the feedback to release it to the student who submitted.
+EXCHANGE_FILES = ("timestamp.txt", "submission_secret.txt")
+
+
+def _copy_exchange_files(source: Path, target: Path, names: tuple[str, ...]) -> None:
+    """Copy the exchange's files ``names`` that ``source`` has and ``target`` lacks; they never
+    reach the grading kernel (the pre-flight check stages notebooks and the timestamp only)."""
+    for name in names:
+        if (source / name).is_file() and target.is_dir() and not (target / name).exists():
+            shutil.copy2(source / name, target / name)
 
 
 def _grade_assignment(run: _Run, name: str,

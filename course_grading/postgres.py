@@ -38,8 +38,9 @@ def server_programs() -> Path | None:
 class TemporaryPostgres:
     """``with TemporaryPostgres() as server:`` a fresh database ``server.url``, gone afterwards."""
 
-    def __init__(self, database: str = "gradebook") -> None:
+    def __init__(self, database: str = "gradebook", clients_group: int | None = None) -> None:
         self.database = database
+        self.clients_group = clients_group  # as root: this group's members may connect too
         self.folder: Path | None = None
         self._programs = server_programs()
         if self._programs is None:
@@ -58,7 +59,10 @@ class TemporaryPostgres:
         try:
             if os.geteuid() == 0:
                 account = _server_account()
-                os.chown(self.folder, account.pw_uid, account.pw_gid)
+                group = account.pw_gid if self.clients_group is None else self.clients_group
+                os.chown(self.folder, account.pw_uid, group)
+                # the socket's folder is the door: the server's account, and the clients' group
+                os.chmod(self.folder, 0o700 if self.clients_group is None else 0o750)
             data = self.folder / "data"
             self._run("initdb", "--pgdata", str(data), "--auth", "trust", "--username",
                       DATABASE_USER, "--encoding", "UTF8", "--no-sync")

@@ -209,8 +209,9 @@ def _set_limits(limits: KernelLimits, drop_to_user: bool) -> None:
         cap(resource.RLIMIT_NPROC, limits.processes)
 
 
+# LD_LIBRARY_PATH: where a class hub's copy of Python finds its library (course_grading.hub)
 KEPT_VARIABLES = {"PATH", "LANG", "LANGUAGE", "TERM", "TZ", "PYTHONHASHSEED", "MPLBACKEND",
-                  "COURSE_DATA_DIR"}
+                  "COURSE_DATA_DIR", "LD_LIBRARY_PATH"}
 KEPT_PREFIXES = ("LC_", "TF_", "KERAS_", ENV_PREFIX, "JPY_", "OMP_", "MKL_", "OPENBLAS_",
                  "CUDA_", "XLA_", "JAX_", "TORCH_", "PYTORCH_")
 
