@@ -19,7 +19,7 @@ LESSONS := $(sort $(wildcard book/[0-9][0-9]-*.ipynb))
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FASHION_MNIST_DIR := /usr/share/datasets/fashion-mnist
 
-.PHONY: help setup book check test lint lab lab-instructor check-exercise execute colab-cells release collect-zip grade export bench audit clean
+.PHONY: help setup book check test lint lab lab-instructor check-exercise execute colab-cells release collect-zip grade export hub bench audit clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -144,6 +144,15 @@ grade: setup  ## autograde what is new or changed in submitted/<student>/<assign
 
 export: setup  ## the gradebook's grades into exports/grades.csv (git-ignored)
 	$(BIN)/python -m course_grading export
+
+# A class on this machine (root): JupyterHub on 127.0.0.1:HUB_PORT, the accounts that are missing
+# made with a printed password, the nbgrader exchange and a PostgreSQL gradebook; Ctrl-C stops it
+HUB_INSTRUCTOR ?= instructor
+HUB_STUDENTS ?= student1 student2 student3
+HUB_PORT ?= 8000
+hub: setup  ## a class on JupyterHub on this machine (root): make hub HUB_STUDENTS="ada bob"
+	$(SUDO) $(BIN)/python -m course_grading.hub --instructor $(HUB_INSTRUCTOR) \
+	  --students $(HUB_STUDENTS) --port $(HUB_PORT)
 
 bench: setup  ## benchmarks: throughput and seed spread (chapter 4), the regularization ablation and runs (chapter 6), the framework comparison (chapter 7), the CNN and augmentation runs and what XLA costs on this CPU (chapters 6, 8), parallel grading
 	$(BIN)/python benchmarks/train_throughput.py

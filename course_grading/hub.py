@@ -33,11 +33,14 @@ from types import TracebackType
 from course_grading.course import CONFIG_FILE, GradingError, folder, load_config
 from course_grading.postgres import TemporaryPostgres
 
-__all__ = ["ClassHub", "DEPLOY_DIR", "remove_accounts"]
+__all__ = ["ClassHub", "DEPLOY_DIR", "free_port", "remove_accounts", "runnable_by_all",
+           "user_python"]
 
 DEPLOY_DIR = Path(__file__).resolve().parents[1] / "deploy" / "jupyterhub"
 PROXY = Path(__file__).resolve().parents[1] / "node_modules" / ".bin" / "configurable-http-proxy"
 COURSE_FOLDER = "course"  # the instructor's copy of the course, in their home
+# what follows it in the copy's nbgrader_config.py is rewritten at each start
+HUB_SETTINGS_MARKER = "# --- The class hub's gradebook and exchange (course_grading.hub) ---"
 START_TIMEOUT = 60  # seconds for the hub to answer
 
 
@@ -153,24 +156,25 @@ class ClassHub:
             path.chmod(0o755 if path.is_dir() else 0o644)
 
     def _copy_course(self, db_url: str) -> None:
-        """The course's configuration, solutions and student copies in ``~instructor/course``,
-        with the gradebook and exchange of this hub added to its nbgrader_config.py."""
+        """The course's configuration, solutions and student copies in ``~instructor/course``
+        (kept from an earlier run), with this hub's gradebook and exchange in its config."""
         course = self.course
-        if course.exists():
-            raise GradingError(f"{course} exists: move it away (nothing of it is overwritten)")
-        config = load_config(self.course_root)
-        course.mkdir()
-        for kind in ("source", "release"):
-            source = folder(self.course_root, kind, config)
-            shutil.copytree(source, course / source.name)
-        text = (self.course_root / CONFIG_FILE).read_text()
-        text += ("\n# --- Added by course_grading.hub for this class hub (generated) ---\n"
-                 f"c.CourseDirectory.db_url = {db_url!r}\n"
-                 f"c.Exchange.root = {str(self.exchange)!r}\n")
-        (course / CONFIG_FILE).write_text(text)
         account = pwd.getpwnam(self.instructor)
-        for path in [course, *course.rglob("*")]:
-            os.chown(path, account.pw_uid, account.pw_gid, follow_symlinks=False)
+        if not course.exists():
+            config = load_config(self.course_root)
+            course.mkdir()
+            for kind in ("source", "release"):
+                source = folder(self.course_root, kind, config)
+                shutil.copytree(source, course / source.name)
+            shutil.copy2(self.course_root / CONFIG_FILE, course / CONFIG_FILE)
+            for path in [course, *course.rglob("*")]:
+                os.chown(path, account.pw_uid, account.pw_gid, follow_symlinks=False)
+        config_file = course / CONFIG_FILE
+        text = config_file.read_text().split(HUB_SETTINGS_MARKER)[0].rstrip("\n")
+        config_file.write_text(f"{text}\n\n{HUB_SETTINGS_MARKER}\n"
+                               f"c.CourseDirectory.db_url = {db_url!r}\n"
+                               f"c.Exchange.root = {str(self.exchange)!r}\n")
+        os.chown(config_file, account.pw_uid, account.pw_gid)
 
     def _start_hub(self, python: Path) -> None:
         if not PROXY.exists():
@@ -218,7 +222,7 @@ def user_python(folder: Path) -> tuple[Path, dict[str, str]]:
     environment of a copy of its interpreter and standard library in ``folder``."""
     running = Path(sys.executable)
     stdlib = Path(sysconfig.get_paths()["stdlib"])
-    if _runnable_by_all(running.resolve()) and _runnable_by_all(stdlib, need_execute=False):
+    if runnable_by_all(running.resolve()) and runnable_by_all(stdlib, need_execute=False):
         return running, {}
     base = folder / "base"
     shutil.copytree(sys.base_prefix, base, symlinks=True, ignore=shutil.ignore_patterns(
@@ -228,7 +232,7 @@ def user_python(folder: Path) -> tuple[Path, dict[str, str]]:
     subprocess.run([str(interpreter), "-m", "venv", "--without-pip", str(environment)],
                    check=True)
     site_packages = Path(sysconfig.get_paths()["purelib"])
-    if not _runnable_by_all(site_packages, need_execute=False):
+    if not runnable_by_all(site_packages, need_execute=False):
         raise GradingError(f"the course environment {site_packages} is private to its owner")
     (Path(sysconfig.get_paths(vars={"base": str(environment), "platbase": str(environment)})
           ["purelib"]) / "course-environment.pth").write_text(
@@ -265,7 +269,7 @@ def _copy_scripts(scripts: Path, python: Path) -> None:
             target.chmod(0o755)
 
 
-def _runnable_by_all(path: Path, need_execute: bool = True) -> bool:
+def runnable_by_all(path: Path, need_execute: bool = True) -> bool:
     """Whether every account reaches ``path`` (each folder above it searchable by others)."""
     if not path.exists():
         return False
@@ -299,3 +303,36 @@ def _run(*command: str, check: bool = True) -> None:
     result = subprocess.run(command, capture_output=True, text=True)
     if check and result.returncode != 0:
         raise GradingError(f"{command[0]} failed: {(result.stderr or result.stdout).strip()}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m course_grading.hub``: start the class hub, say how to log in, stop on Ctrl-C."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m course_grading.hub",
+                                     description=main.__doc__.splitlines()[0])
+    parser.add_argument("--instructor", default="instructor", help="the instructor's account")
+    parser.add_argument("--students", nargs="+", required=True, help="the students' accounts")
+    parser.add_argument("--port", type=int, default=8000, help="the hub's port on 127.0.0.1")
+    parser.add_argument("--course-root", type=Path, default=Path.cwd())
+    args = parser.parse_args(argv)
+    try:
+        with ClassHub(args.course_root, args.instructor, args.students, args.port) as hub:
+            print(f"JupyterHub: {hub.url}  (instructor {hub.instructor}: the Formgrader, "
+                  f"course in {hub.course}; students: {', '.join(hub.students)})")
+            for name, password in hub.passwords.items():
+                print(f"  new account {name}, password {password}")
+            print("Ctrl-C stops the hub, every server and the gradebook (accounts stay).",
+                  flush=True)
+            stops = {signal.SIGINT, signal.SIGTERM}
+            signal.pthread_sigmask(signal.SIG_BLOCK, stops)  # after the hub started: ours only
+            signal.sigwait(stops)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, stops)
+    except GradingError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

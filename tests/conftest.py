@@ -51,6 +51,7 @@ LONGEST_FIRST = (
     "tests/grading_runs/test_adversarial.py",
     "tests/grading_runs/test_mutations.py",
     "tests/grading_runs/test_parallel_grading.py",
+    "tests/grading_runs/test_class_hub.py",
     "tests/grading_runs/test_zip_collect.py",
     "book/04-baseline-mlp.ipynb",
     "book/05-evaluation.ipynb",

@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import subprocess
+import sysconfig
 import time
 import urllib.parse
 import urllib.request
@@ -23,7 +24,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_grading.hub import ClassHub, remove_accounts
+from course_grading.hub import ClassHub, free_port, remove_accounts, runnable_by_all
 from course_grading.postgres import server_programs
 from tests.grading_runs.partial_submissions import PARTIAL_SUBMISSIONS
 from tests.support import REPO, read_notebook
@@ -47,11 +48,21 @@ pytestmark = [
 ]
 
 
+def _checkout_is_shared() -> bool:
+    """Whether other accounts can read this checkout and its environment (the users' servers
+    import course_utils and the packages from them)."""
+    packages = Path(sysconfig.get_paths()["purelib"])
+    return all(runnable_by_all(path, need_execute=False)
+               for path in (packages, REPO / "course_utils"))
+
+
 @pytest.fixture(scope="module")
 def hub():
+    if not _checkout_is_shared():
+        pytest.skip("this checkout or its environment lies in a folder private to its owner")
     remove_accounts([INSTRUCTOR, *STUDENTS])  # left by an interrupted run
     try:
-        with ClassHub(REPO, INSTRUCTOR, STUDENTS, port=_free_port()) as class_hub:
+        with ClassHub(REPO, INSTRUCTOR, STUDENTS, port=free_port()) as class_hub:
             for user in [INSTRUCTOR, *STUDENTS]:
                 class_hub.api("POST", f"/users/{user}/server")
             class_hub.tokens = {}
@@ -62,11 +73,6 @@ def hub():
             yield class_hub
     finally:
         remove_accounts([INSTRUCTOR, *STUDENTS])
-
-
-def _free_port() -> int:
-    from course_grading.hub import free_port
-    return free_port()
 
 
 def _wait_until_ready(hub: ClassHub, user: str, timeout: float = 120) -> None:
