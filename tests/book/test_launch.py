@@ -36,7 +36,11 @@ def expected_links(page: str) -> dict[str, str]:
 
 
 def test_every_lesson_and_exercise_is_a_notebook_page() -> None:
-    assert len(NOTEBOOK_PAGES) == len(toc_files()) - 2  # all but the intro and the appendix
+    prose = [page for page in toc_files() if (REPO / f"{page}.md").is_file()]
+    assert prose == ["book/intro", "book/using-the-course", "book/class-on-jupyterhub",
+                     "book/class-on-kubernetes"], f"pages written in Markdown: {prose}"
+    assert len(NOTEBOOK_PAGES) == len(toc_files()) - len(prose), "a page is neither"
+    assert len(NOTEBOOK_PAGES) == 16, "eight lessons and eight exercises"
 
 
 @pytest.mark.parametrize("page", NOTEBOOK_PAGES)
