@@ -14,6 +14,7 @@ unless ``regrade`` asks for it.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import queue
 import re
@@ -41,13 +42,16 @@ from course_grading.course import (
 from course_grading.fingerprints import (
     GradingRecord,
     assignment_fingerprint,
+    read_generated,
     read_record,
     submission_fingerprint,
+    write_generated,
     write_record,
 )
 from course_grading.gradebook import (
     db_url,
     graded_students,
+    holds_assignment,
     keep_manual_grades,
     manual_overrides,
     open_gradebook,
@@ -293,15 +297,27 @@ def _copy_exchange_files(source: Path, target: Path, names: tuple[str, ...]) -> 
             shutil.copy2(source / name, target / name)
 
 
+def _record_in_gradebook(run: _Run, name: str) -> None:
+    """Record the assignment's grade cells in the gradebook, unless the gradebook holds them
+    from the same source notebooks and configuration already."""
+    # the gradebook's URL may hold a password: only its digest is kept
+    where = hashlib.sha256(db_url(run.course_root).encode()).hexdigest()
+    key = f"{assignment_fingerprint(run.course_root, name)} {where}"
+    if read_generated(run.course_root, name) == key and holds_assignment(run.course_root, name):
+        return
+    with run.runner() as nbgrader:
+        generate_assignment(nbgrader, run.course_root, name, run.scratch)
+    write_generated(run.course_root, name, key)
+
+
 def _grade_assignment(run: _Run, name: str,
                       chosen: list[str]) -> dict[str, tuple[str, str, bool]]:
     """Grade the submissions of one assignment that need it, each with its feedback;
     (status, reason, graded now) by student."""
     sources = sorted((folder(run.course_root, "source") / name).glob("*.ipynb"))
-    if run.generate:
-        with run.runner() as nbgrader:
-            generate_assignment(nbgrader, run.course_root, name, run.scratch)
     todo, kept = _to_grade(run, name, chosen)
+    if run.generate and todo:
+        _record_in_gradebook(run, name)
     progress = Progress(len(todo), run.progress)
     results = run.map(lambda student: _grade_and_record(run, name, sources, progress, student),
                       todo)

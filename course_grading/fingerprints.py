@@ -4,6 +4,8 @@ A submission's record (``.grading/<assignment>/<student>.json`` in the course ro
 SHA-256 fingerprints: of the learner's submitted files, and of what grades them (the assignment's
 source notebooks and ``nbgrader_config.py``), with the outcome of that grading. A submission is
 graded again when either fingerprint differs, or when its record or its gradebook entry is missing.
+``.grading/<assignment>.generated`` holds the fingerprint of the assignment as last recorded in
+the gradebook, so that a run records it again only when it changed.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from pathlib import Path
 
 from course_grading.course import CONFIG_FILE, folder
 
-__all__ = ["RECORDS_FOLDER", "GradingRecord", "assignment_fingerprint", "read_record",
-           "submission_fingerprint", "write_record"]
+__all__ = ["RECORDS_FOLDER", "GradingRecord", "assignment_fingerprint", "read_generated",
+           "read_record", "submission_fingerprint", "write_generated", "write_record"]
 
 RECORDS_FOLDER = ".grading"
 
@@ -73,4 +75,25 @@ def write_record(course_root: Path, assignment: str, student: str, record: Gradi
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(f".{os.getpid()}.tmp")
     partial.write_text(json.dumps(asdict(record), indent=1) + "\n")
+    partial.replace(path)
+
+
+def _generated_path(course_root: Path, assignment: str) -> Path:
+    return Path(course_root) / RECORDS_FOLDER / f"{assignment}.generated"
+
+
+def read_generated(course_root: Path, assignment: str) -> str | None:
+    """What :func:`write_generated` last saved for ``assignment``; None when nothing."""
+    try:
+        return _generated_path(course_root, assignment).read_text().strip() or None
+    except OSError:
+        return None
+
+
+def write_generated(course_root: Path, assignment: str, key: str) -> None:
+    """Save ``key`` (the assignment's fingerprint and its gradebook) after recording it there."""
+    path = _generated_path(course_root, assignment)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_text(key + "\n")
     partial.replace(path)

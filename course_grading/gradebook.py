@@ -15,8 +15,8 @@ from course_grading.course import load_config
 if TYPE_CHECKING:
     from nbgrader.api import Gradebook
 
-__all__ = ["db_url", "graded_students", "keep_manual_grades", "manual_overrides", "open_gradebook",
-           "record_zero"]
+__all__ = ["db_url", "graded_students", "holds_assignment", "keep_manual_grades",
+           "manual_overrides", "open_gradebook", "record_zero"]
 
 
 def db_url(course_root: Path) -> str:
@@ -45,6 +45,18 @@ def record_zero(course_root: Path, assignment: str, student: str) -> None:
                 grade.auto_score = 0
                 grade.needs_manual_grade = False
         gradebook.db.commit()
+
+
+def holds_assignment(course_root: Path, assignment: str) -> bool:
+    """Whether the gradebook has ``assignment`` (its grade cells recorded)."""
+    from nbgrader.api import MissingEntry
+
+    with open_gradebook(course_root) as gradebook:
+        try:
+            gradebook.find_assignment(assignment)
+        except MissingEntry:
+            return False
+        return True
 
 
 def graded_students(course_root: Path, assignment: str) -> set[str]:

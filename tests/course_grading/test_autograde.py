@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
+import queue
 from pathlib import Path
 
 import pytest
 
 from course_grading.autograde import RunLimits, _last_error, autograde
 from course_grading.course import GradingError
+
+# the module, which the package's autograde() function hides
+autograde_module = importlib.import_module("course_grading.autograde")
 
 
 def test_autograde_with_no_submissions_returns_nothing_and_writes_no_gradebook(
@@ -50,3 +55,37 @@ def test_several_jobs_are_accepted_on_a_server_gradebook(tmp_path: Path) -> None
     (tmp_path / "nbgrader_config.py").write_text(
         "c = get_config()\nc.CourseDirectory.db_url = 'postgresql+psycopg://grader@/gradebook'\n")
     assert autograde(tmp_path, jobs=4) == []  # nothing submitted: no database is touched
+
+
+def test_the_assignment_is_recorded_in_the_gradebook_again_only_when_needed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n")
+    (tmp_path / "source" / "01").mkdir(parents=True)
+    source = tmp_path / "source" / "01" / "01.ipynb"
+    source.write_text("tests v1")
+    generated, in_gradebook = [], {"01": False}
+
+    def generate(nbgrader, course_root, name, scratch) -> None:
+        generated.append(name)
+        in_gradebook[name] = True
+
+    monkeypatch.setattr(autograde_module, "generate_assignment", generate)
+    monkeypatch.setattr(autograde_module, "holds_assignment", lambda root, name: in_gradebook[name])
+    run = autograde_module._Run(tmp_path, tmp_path / "scratch", RunLimits(), queue.Queue(),
+                         1, False, False, True, None)
+    run.runners.put(None)
+    autograde_module._record_in_gradebook(run, "01")
+    autograde_module._record_in_gradebook(run, "01")
+    assert generated == ["01"], "unchanged and in the gradebook: recorded once"
+    in_gradebook["01"] = False
+    autograde_module._record_in_gradebook(run, "01")
+    assert generated == ["01", "01"], "a gradebook that lost the assignment gets it again"
+    source.write_text("tests v2")
+    autograde_module._record_in_gradebook(run, "01")
+    assert generated == ["01", "01", "01"], "a changed source notebook is recorded again"
+    (tmp_path / "nbgrader_config.py").write_text(
+        "c = get_config()\nc.CourseDirectory.db_url = 'postgresql+psycopg://g@/other'\n")
+    autograde_module._record_in_gradebook(run, "01")
+    assert len(generated) == 4, "another gradebook gets the assignment too"
+    key = (tmp_path / ".grading" / "01.generated").read_text()
+    assert "other" not in key and "postgresql" not in key, "the gradebook's URL is not stored"

@@ -10,8 +10,10 @@ from course_grading.fingerprints import (
     RECORDS_FOLDER,
     GradingRecord,
     assignment_fingerprint,
+    read_generated,
     read_record,
     submission_fingerprint,
+    write_generated,
     write_record,
 )
 
@@ -66,3 +68,14 @@ def test_an_unreadable_record_counts_as_none(course: Path) -> None:
     for text in ["{", "[]", '{"submission": "x"}']:
         path.write_text(text)
         assert read_record(course, "01", "ada") is None
+
+
+def test_what_the_gradebook_was_given_is_read_back_and_kept_apart_from_students(
+        course: Path) -> None:
+    assert read_generated(course, "01") is None
+    write_generated(course, "01", "key one")
+    write_generated(course, "01", "key two")
+    assert read_generated(course, "01") == "key two", "the last key written is the one read"
+    write_record(course, "01", "ada", GradingRecord("s" * 64, "a" * 64, "graded", ""))
+    assert sorted(p.name for p in (course / RECORDS_FOLDER / "01").iterdir()) == ["ada.json"], \
+        "the assignment's key is not a student's record"
