@@ -42,6 +42,7 @@ COURSE_FOLDER = "course"  # the instructor's copy of the course, in their home
 # what follows it in the copy's nbgrader_config.py is rewritten at each start
 HUB_SETTINGS_MARKER = "# --- The class hub's gradebook and exchange (course_grading.hub) ---"
 START_TIMEOUT = 60  # seconds for the hub to answer
+FIRST_USER_ID = 1000  # Debian's accounts of people start here; below are the system's
 
 
 class ClassHub:
@@ -82,8 +83,7 @@ class ClassHub:
             for name in [self.instructor, *self.students]:
                 self._ensure_account(name)
             python, self.python_environment = user_python(self.state / "python")
-            self.exchange.mkdir()
-            self.exchange.chmod(0o777)  # nbgrader's own permissions guard what is inside
+            self._make_exchange()
             self._copy_role_configs()
             instructor_group = pwd.getpwnam(self.instructor).pw_gid
             self._check_group_is_private(instructor_group)
@@ -130,16 +130,31 @@ class ClassHub:
 
     def _ensure_account(self, name: str) -> None:
         try:
-            pwd.getpwnam(name)
-            return  # an existing account keeps its password and home
+            account = pwd.getpwnam(name)
         except KeyError:
-            pass
+            account = None
+        if account is not None:
+            if account.pw_uid < FIRST_USER_ID:
+                raise GradingError(f"{name!r} is a system account (uid {account.pw_uid}): "
+                                   "choose a person's account or a new name")
+            return  # an existing account keeps its password and home
         _run("useradd", "--create-home", "--shell", "/bin/bash", name)
         home = Path(pwd.getpwnam(name).pw_dir)
         home.chmod(0o700)  # nobody else reads a user's work
         password = secrets.token_urlsafe(12)
         subprocess.run(["chpasswd"], input=f"{name}:{password}\n", text=True, check=True)
         self.passwords[name] = password
+
+    def _make_exchange(self) -> None:
+        """The exchange, with the course's folder in it made for the instructor now: nobody may
+        make it first, nor (the sticky bit) rename or remove it. nbgrader sets the permissions of
+        what the instructor makes in it (students may write into ``inbound/`` but not list it)."""
+        self.exchange.mkdir()
+        self.exchange.chmod(0o1777)  # nbgrader wants everyone to write in its root
+        course = self.exchange / load_config(self.course_root).CourseDirectory.course_id
+        course.mkdir(mode=0o755)
+        account = pwd.getpwnam(self.instructor)
+        os.chown(course, account.pw_uid, account.pw_gid)
 
     def _check_group_is_private(self, gid: int) -> None:
         group = grp.getgrgid(gid)

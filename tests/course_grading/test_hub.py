@@ -134,3 +134,10 @@ def test_free_port_is_free_on_loopback() -> None:
     port = hub.free_port()
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", port))
+
+
+def test_system_accounts_are_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    class_hub = hub.ClassHub(Path("."), "root", ["ada"])
+    with pytest.raises(GradingError, match="system account"):
+        class_hub._ensure_account("root")

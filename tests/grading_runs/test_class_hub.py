@@ -161,6 +161,8 @@ def test_a_student_fetches_and_submits_in_the_browser(hub, browser) -> None:
     page.get_by_role("button", name="Submit").first.click()
     page.locator("#submitted_assignments_list").get_by_text(ASSIGNMENT).first.wait_for(
         timeout=30_000)
+    assert page.get_by_text("Jupyter news").count() == 0, \
+        "JupyterLab asks to fetch news from the internet (announcements should be off)"
     page.screenshot(path=str(REPO / "_build" / "screenshots" / "hub-student-submitted.png"))
     inbound = hub.exchange / COURSE_ID / "inbound"
     assert any(p.name.startswith(f"{BLANK}+{ASSIGNMENT}+") for p in inbound.iterdir()), \
@@ -233,6 +235,11 @@ def test_no_student_reads_another_s_work_the_solutions_or_the_gradebook(hub) -> 
     assert result.returncode == 0, result.stderr
     outcome = json.loads(result.stdout)
     assert outcome == {name: "denied" for name in attempts}, f"{PARTLY} could read: {outcome}"
+    course = hub.exchange / COURSE_ID
+    target = hub.exchange / "moved"  # in the same folder: only the sticky bit stops it
+    moved = as_user(hub, PARTLY, "-c", f"import os; os.rename({str(course)!r}, {str(target)!r})")
+    assert "PermissionError" in moved.stderr and course.is_dir(), \
+        f"{PARTLY} could move the course's folder in the exchange away: {moved.stderr}"
 
 
 def _python(hub: ClassHub) -> str:
