@@ -281,8 +281,9 @@ def _feedback(nbgrader: NbgraderRunner, course_root: Path, name: str, student: s
     if status != "graded" or missing:
         _write_feedback(feedback, name, sources, status,
                         reason or "feedback could not be generated")
-        submitted = folder(course_root, "submitted") / student / name
-        _copy_exchange_files(submitted, feedback, EXCHANGE_FILES)
+    # nbgrader's release_feedback needs both beside every page, or it stops for the whole class
+    _copy_exchange_files(folder(course_root, "submitted") / student / name, feedback,
+                         EXCHANGE_FILES)
 
 
 # What nbgrader's exchange needs beside the feedback to release it to the student who submitted.
@@ -290,11 +291,16 @@ EXCHANGE_FILES = ("timestamp.txt", "submission_secret.txt")
 
 
 def _copy_exchange_files(source: Path, target: Path, names: tuple[str, ...]) -> None:
-    """Copy the exchange's files ``names`` that ``source`` has and ``target`` lacks; they never
-    reach the grading kernel (the pre-flight check stages notebooks and the timestamp only)."""
+    """Make the exchange's files ``names`` in ``target`` those of ``source`` (an earlier
+    submission's are replaced or removed); they never reach the grading kernel (the pre-flight
+    check stages notebooks and the timestamp only)."""
+    if not target.is_dir():
+        return
     for name in names:
-        if (source / name).is_file() and target.is_dir() and not (target / name).exists():
+        if (source / name).is_file():
             shutil.copy2(source / name, target / name)
+        else:
+            (target / name).unlink(missing_ok=True)
 
 
 def _record_in_gradebook(run: _Run, name: str) -> None:

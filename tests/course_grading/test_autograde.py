@@ -89,3 +89,19 @@ def test_the_assignment_is_recorded_in_the_gradebook_again_only_when_needed(
     assert len(generated) == 4, "another gradebook gets the assignment too"
     key = (tmp_path / ".grading" / "01.generated").read_text()
     assert "other" not in key and "postgresql" not in key, "the gradebook's URL is not stored"
+
+
+def test_the_exchange_files_follow_the_latest_submission(tmp_path: Path) -> None:
+    submitted, feedback = tmp_path / "submitted", tmp_path / "feedback"
+    submitted.mkdir()
+    feedback.mkdir()
+    (submitted / "submission_secret.txt").write_text("new secret")
+    (feedback / "submission_secret.txt").write_text("old secret")
+    (feedback / "timestamp.txt").write_text("an earlier submission's time")
+    autograde_module._copy_exchange_files(submitted, feedback, autograde_module.EXCHANGE_FILES)
+    assert (feedback / "submission_secret.txt").read_text() == "new secret", \
+        "feedback released under an old secret would never reach the student"
+    assert not (feedback / "timestamp.txt").exists(), "a file the submission lacks is not kept"
+    autograde_module._copy_exchange_files(submitted, tmp_path / "missing",
+                                          autograde_module.EXCHANGE_FILES)
+    assert not (tmp_path / "missing").exists(), "no folder is made"
