@@ -27,6 +27,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from contextlib import ExitStack
 from pathlib import Path
 from types import TracebackType
 
@@ -64,7 +65,7 @@ class ClassHub:
         self.admin_token = secrets.token_hex(32)
         self.python_environment: dict[str, str] = {}  # what the users' Python needs to run
         self.state: Path | None = None
-        self._database: TemporaryPostgres | None = None
+        self._resources = ExitStack()  # what leaving the block stops: the database
         self._hub: subprocess.Popen | None = None
 
     @property
@@ -87,8 +88,9 @@ class ClassHub:
             self._copy_role_configs()
             instructor_group = pwd.getpwnam(self.instructor).pw_gid
             self._check_group_is_private(instructor_group)
-            self._database = TemporaryPostgres(clients_group=instructor_group).__enter__()
-            self._copy_course(self._database.url)
+            database = TemporaryPostgres(clients_group=instructor_group)
+            self._resources.enter_context(database)
+            self._copy_course(database.url)
             self._start_hub(python)
         except BaseException:
             self.__exit__(None, None, None)
@@ -105,9 +107,7 @@ class ClassHub:
                 self._hub.kill()
                 self._hub.wait()
         self._hub = None
-        if self._database is not None:
-            self._database.__exit__(None, None, None)
-            self._database = None
+        self._resources.close()
         if self.state is not None:
             shutil.rmtree(self.state, ignore_errors=True)
             self.state = None
