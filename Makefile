@@ -40,7 +40,7 @@ $(STAMPS)/python: pyproject.toml constraints.txt
 # Debian packages: dataset-fashion-mnist puts the original files where course_utils.data looks
 # first; chromium is the real browser of tests/book and tests/lab. Without apt (macOS, conda,
 # no root) the loader falls back to the Keras cache and the browser tests are skipped.
-APT_PACKAGES := dataset-fashion-mnist chromium postgresql
+APT_PACKAGES := dataset-fashion-mnist chromium postgresql bubblewrap
 $(STAMPS)/apt: Makefile
 	@mkdir -p $(STAMPS)
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

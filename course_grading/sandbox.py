@@ -1,20 +1,27 @@
-"""The sandboxed kernel that runs student code during autograding (instructors).
+"""The sealed sandbox that runs one grading kernel, and nothing else (instructors).
 
 The kernelspec ``course_grading/kernels/course-sandbox/kernel.json`` runs
-``python -I -m course_grading.sandbox -f {connection_file}``. This launcher, in order:
+``python -I -m course_grading.sandbox -f {connection_file}``. When the grader is root, bubblewrap
+(``bwrap``, Debian's ``bubblewrap``; the sandbox under Flatpak) is installed and control groups
+can be made (:func:`can_isolate`), this launcher:
 
-1. when it runs as root and a private mount namespace can be made (``unshare``), hides the
-   course root (``solutions/``, ``gradebook.db``, other students' work), ``/tmp``, ``/dev/shm``,
-   the grader's home and Jupyter runtime folder behind empty tmpfs mounts; puts back, read-only,
-   only the Python environment and the learners' ``course_utils`` package; and copies the
-   non-notebook files of the execution folder into a private, writable ``/tmp/work``;
-2. applies resource limits (address space, CPU seconds, file size, processes, no core files);
-3. as root, drops to the unprivileged user ``nobody``; keeps only the environment variables a
-   kernel needs (no tokens or credentials of the grader);
-4. ``exec``s ``python -I -m ipykernel_launcher`` (``-I``: neither the working directory nor
-   ``PYTHONPATH`` is on ``sys.path``, so a submitted ``numpy/`` folder shadows nothing).
+1. makes a memory and a pids control group for the kernel (:mod:`course_grading.cgroups`):
+   limits for its whole process tree, however many processes it forks;
+2. in a private mount namespace, mounts what the kernel may see (the Python environment, the
+   learners' ``course_utils``, the dataset folder, the kernel's socket folder) under a staging
+   folder that any user can traverse (the environment may live under a private ``/root``);
+3. starts ``bwrap`` as a uid of the kernel's own (``UID_BASE`` + the launcher's PID: no other
+   live kernel has it) in new user, PID, network, IPC, UTS and cgroup namespaces, in a new
+   session, dying with the launcher: the file tree is an empty root with ``/usr`` and those
+   folders read-only, a size-capped ``/tmp`` and nothing else (no ``/home``, ``/run``, other
+   checkouts, the course's ``solutions/`` or gradebook); no network at all (the grader talks to
+   the kernel over Unix sockets in the socket folder, jupyter_client's ``ipc`` transport);
+   the environment holds only ``KEPT_VARIABLES``;
+4. when the kernel ends, kills whatever is left in its control groups and removes them. The
+   PID namespace already ends every process the kernel started when the kernel ends; the grader
+   checks it again afterwards (:func:`leftovers`).
 
-Not root, or no namespaces: steps 1 and 3 are skipped (limits only), with a warning.
+Without root, bwrap or control groups, only per-process resource limits apply, with a warning.
 The limits come from environment variables set by
 :class:`course_grading.nbgrader_steps.GuardedExecute`.
 """
@@ -23,38 +30,40 @@ from __future__ import annotations
 
 import ctypes
 import importlib.util
+import json
 import os
-import pwd
 import resource
 import shutil
-import stat
+import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["KERNEL_NAME", "KERNELS_DIR", "KernelLimits", "can_isolate", "isolation_warning", "main"]
+from course_grading import cgroups
+
+__all__ = ["KERNEL_NAME", "KERNELS_DIR", "KernelLimits", "can_isolate", "isolation_warning",
+           "leftovers", "main"]
 
 KERNEL_NAME = "course-sandbox"
 KERNELS_DIR = Path(__file__).resolve().parent / "kernels"
 WORK_DIR = "/tmp/work"
-USER = "nobody"
+UID_BASE = 1_500_000_000  # + the launcher's PID: a uid no account and no other kernel has
 ENV_PREFIX = "COURSE_SANDBOX_"
+STAGE = "/tmp"  # in the launcher's own mount namespace only: the staging folder of the binds
 
 _CLONE_NEWNS = 0x00020000
-_MS_RDONLY, _MS_NOSUID, _MS_NODEV = 1, 2, 4
-_MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 32, 4096, 16384, 1 << 18
+_MS_NOSUID, _MS_NODEV, _MS_BIND, _MS_REC, _MS_PRIVATE = 2, 4, 4096, 16384, 1 << 18
 
 
 @dataclass(frozen=True)
 class KernelLimits:
     """Resource limits of one kernel; 0 means no limit."""
 
-    memory_mb: int = 0
-    cpu_seconds: int = 0
-    file_mb: int = 0
-    processes: int = 0
-    isolate: bool = True  # mount namespace + unprivileged user, when possible
-    hide: tuple[str, ...] = ()  # extra folders to hide (the course root)
+    memory_mb: int = 0  # the whole kernel (control group) and each process (address space)
+    cpu_seconds: int = 0  # each process
+    file_mb: int = 0  # the kernel's writable /tmp in all, and each file
+    processes: int = 0  # processes and threads of the whole kernel
+    isolate: bool = True  # the sealed sandbox, when this machine allows it
 
     def to_env(self) -> dict[str, str]:
         """The environment variables that carry these limits to the launcher."""
@@ -64,7 +73,6 @@ class KernelLimits:
             f"{ENV_PREFIX}FILE_MB": str(self.file_mb),
             f"{ENV_PREFIX}PROCESSES": str(self.processes),
             f"{ENV_PREFIX}ISOLATE": "1" if self.isolate else "0",
-            f"{ENV_PREFIX}HIDE": os.pathsep.join(self.hide),
         }
 
     @classmethod
@@ -72,28 +80,33 @@ class KernelLimits:
         def number(name: str) -> int:
             return int(env.get(f"{ENV_PREFIX}{name}", "0") or 0)
 
-        hide = env.get(f"{ENV_PREFIX}HIDE", "")
         return cls(number("MEMORY_MB"), number("CPU_SECONDS"), number("FILE_MB"),
-                   number("PROCESSES"), env.get(f"{ENV_PREFIX}ISOLATE", "1") == "1",
-                   tuple(p for p in hide.split(os.pathsep) if p))
+                   number("PROCESSES"), env.get(f"{ENV_PREFIX}ISOLATE", "1") == "1")
 
 
 def can_isolate() -> bool:
-    """True when this machine lets the launcher hide files and drop privileges (root, unshare)."""
-    if os.geteuid() != 0 or not hasattr(os, "fork"):
-        return False
-    pid = os.fork()
-    if pid == 0:  # try in a throw-away child: unshare changes the calling process for good
-        os._exit(0 if _libc().unshare(_CLONE_NEWNS) == 0 else 1)
-    return os.waitpid(pid, 0)[1] == 0
+    """True when kernels can be sealed here: root, bubblewrap and control groups."""
+    return (os.geteuid() == 0 and shutil.which("bwrap") is not None and hasattr(os, "fork")
+            and cgroups.available())
 
 
 def isolation_warning() -> str:
-    """What is not protected when the kernel cannot be isolated."""
-    return ("warning: the grading kernel runs WITHOUT file-system isolation (this needs root and "
-            "Linux mount namespaces): student code runs as your user and can read solutions/ "
-            "and write gradebook.db. Only the resource limits, the time limits and the static "
-            "tampering check apply. Grade untrusted submissions as root in a container or VM.")
+    """What is not protected when the kernel cannot be sealed."""
+    return ("warning: the grading kernel runs WITHOUT its sandbox (this needs root, bubblewrap "
+            "and Linux control groups): student code runs as your user and can read solutions/ "
+            "and write gradebook.db, reach the network and other kernels. Only per-process "
+            "resource limits and the time limits apply. Grade untrusted submissions as root "
+            "on a machine with `apt-get install bubblewrap`.")
+
+
+def group_name(launcher_pid: int) -> str:
+    """The control groups' name of the kernel started by the launcher ``launcher_pid``."""
+    return f"kernel-{launcher_pid}"
+
+
+def leftovers(launcher_pid: int) -> set[int]:
+    """After a kernel: kill what is left of it and remove its groups; the PIDs that were left."""
+    return cgroups.group_for(group_name(launcher_pid)).remove() if cgroups.available() else set()
 
 
 def _libc() -> ctypes.CDLL:
@@ -110,93 +123,92 @@ def _mount(source: str | None, target: str, fstype: str | None, flags: int,
         raise OSError(errno, f"mount {target}: {os.strerror(errno)}")
 
 
-def _is_under(path: str, folder: str) -> bool:
-    return path == folder or path.startswith(folder.rstrip("/") + "/")
-
-
-def _hidden_folders(limits: KernelLimits) -> list[str]:
-    """Folders replaced by empty tmpfs mounts: parents before children, no duplicates."""
-    from jupyter_core.paths import jupyter_runtime_dir
-
-    candidates = ["/tmp", "/var/tmp", "/dev/shm", os.path.expanduser("~"), "/root",
-                  jupyter_runtime_dir(), *limits.hide]
-    # the course repository that holds this package (an editable install) is hidden too
-    package_root = Path(__file__).resolve().parents[1]
-    if (package_root / "nbgrader_config.py").exists():
-        candidates.append(str(package_root))
-    folders: list[str] = []
-    for path in sorted({os.path.realpath(p) for p in candidates if p}, key=len):
-        if os.path.isdir(path) and path != "/" and not any(_is_under(path, f) for f in folders):
-            folders.append(path)
-    return folders
-
-
 def _learner_packages() -> list[str]:
     """Folders of the packages a submission may import besides the environment's own."""
     spec = importlib.util.find_spec("course_utils")
     return list(spec.submodule_search_locations or []) if spec else []
 
 
-def _copy_tree(src_fd: int, dest: str, uid: int, gid: int) -> None:
-    """Copy the files under the directory ``src_fd`` except notebooks (they hold hidden tests)."""
-    for root, dirs, files, root_fd in os.fwalk(".", dir_fd=src_fd):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        target = os.path.normpath(os.path.join(dest, root))
-        os.makedirs(target, exist_ok=True)
-        os.chown(target, uid, gid)
-        for name in files:
-            if name.endswith(".ipynb"):
-                continue
-            info = os.stat(name, dir_fd=root_fd, follow_symlinks=False)
-            if not stat.S_ISREG(info.st_mode):
-                continue
-            fd = os.open(name, os.O_RDONLY, dir_fd=root_fd)
-            with os.fdopen(fd, "rb") as source, open(os.path.join(target, name), "wb") as out:
-                shutil.copyfileobj(source, out)
-            os.chown(os.path.join(target, name), uid, gid)
-
-
-def _isolate(limits: KernelLimits, connection: bytes) -> str:
-    """Private mount namespace, hidden folders, a private work folder; returns the new
-    connection file's path. Runs as root."""
-    user = pwd.getpwnam(USER)
-    # the interpreter (a venv and its base Python, which may live in a home folder) and this
-    # package stay visible, read-only
+def visible_folders() -> list[str]:
+    """What the kernel sees read-only besides ``/usr``: the environment, course_utils, data."""
     keep = [sys.prefix, sys.base_prefix, *_learner_packages()]
     data_dir = os.environ.get("COURSE_DATA_DIR")
     if data_dir and os.path.isdir(data_dir):
         keep.append(data_dir)
+    found: list[str] = []
+    for path in sorted({os.path.realpath(p) for p in keep}, key=len):
+        if not path.startswith("/usr/") and not any(
+                path == f or path.startswith(f + "/") for f in found):
+            found.append(path)
+    return found
+
+
+# LD_LIBRARY_PATH: where a class hub's copy of Python finds its library (course_grading.hub)
+KEPT_VARIABLES = {"PATH", "LANG", "LANGUAGE", "TERM", "TZ", "PYTHONHASHSEED", "MPLBACKEND",
+                  "COURSE_DATA_DIR", "LD_LIBRARY_PATH"}
+KEPT_PREFIXES = ("LC_", "TF_", "KERAS_", "OMP_", "MKL_", "OPENBLAS_", "CUDA_", "XLA_", "JAX_",
+                 "TORCH_", "PYTORCH_")
+# the system files a Python process reads; none holds anything of the machine's users
+SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime",
+                "/etc/alternatives", "/etc/mime.types", "/etc/nsswitch.conf")
+
+
+def kernel_environment(environ: dict[str, str] | os._Environ[str]) -> dict[str, str]:
+    """The kernel's environment: the kept variables of ``environ`` and the sandbox's own."""
+    kept = {k: v for k, v in environ.items()
+            if k in KEPT_VARIABLES or k.startswith(KEPT_PREFIXES)}
+    # caches go to the kernel's private /tmp
+    return {**kept, "HOME": "/tmp", "USER": "grader", "MPLCONFIGDIR": "/tmp/.matplotlib",
+            "IPYTHONDIR": "/tmp/.ipython", "KERAS_HOME": "/tmp/.keras"}
+
+
+def bwrap_arguments(uid: int, binds: list[tuple[str, str, bool]], limits: KernelLimits,
+                    environment: dict[str, str]) -> list[str]:
+    """bwrap's options: ``binds`` are (staged source, path in the sandbox, writable)."""
+    args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session",
+            "--uid", str(uid), "--gid", str(uid), "--hostname", "grading",
+            "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev"]
+    for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        path = f"/{name}"
+        if os.path.islink(path):
+            args += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            args += ["--ro-bind", path, path]
+    for path in SYSTEM_FILES:
+        args += ["--ro-bind-try", path, path]
+    if limits.file_mb:
+        args += ["--size", str(limits.file_mb * 2**20)]
+    args += ["--perms", "1777", "--tmpfs", "/tmp", "--dir", WORK_DIR, "--chdir", WORK_DIR]
+    for source, target, writable in binds:
+        args += ["--bind" if writable else "--ro-bind", source, target]
+    args += ["--clearenv"]
+    for key, value in sorted(environment.items()):
+        args += ["--setenv", key, value]
+    return args
+
+
+def _stage(folders: list[str], socket_dir: str) -> list[tuple[str, str, bool]]:
+    """In a private mount namespace: bind each folder under STAGE; the binds for bwrap."""
     if _libc().unshare(_CLONE_NEWNS) != 0:
         raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS) failed")
     _mount(None, "/", None, _MS_REC | _MS_PRIVATE)
-    # opened in the new namespace (a bind from the old one fails), before anything is hidden
-    keep_fds = {os.path.realpath(p): os.open(p, os.O_PATH | os.O_DIRECTORY) for p in keep}
-    cwd_fd = os.open(".", os.O_RDONLY | os.O_DIRECTORY)
-    hidden = _hidden_folders(limits)
+    # opened before STAGE is covered (the socket folder may be under it)
+    fds = [(path, os.open(path, os.O_PATH | os.O_DIRECTORY)) for path in [*folders, socket_dir]]
     try:
-        for folder in hidden:
-            mode = "1777" if folder in ("/tmp", "/var/tmp", "/dev/shm") else "0755"
-            _mount("tmpfs", folder, "tmpfs", _MS_NOSUID | _MS_NODEV, f"mode={mode},size=256m")
-        for path, fd in keep_fds.items():
-            if any(_is_under(path, f) for f in hidden):
-                os.makedirs(path, exist_ok=True)
-                _mount(f"/proc/self/fd/{fd}", path, None, _MS_BIND | _MS_REC)
-                _mount(None, path, None,
-                       _MS_BIND | _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
-        _copy_tree(cwd_fd, WORK_DIR, user.pw_uid, user.pw_gid)
+        _mount("tmpfs", STAGE, "tmpfs", _MS_NOSUID | _MS_NODEV, "mode=0755,size=1m")
+        binds = []
+        for index, (path, fd) in enumerate(fds):
+            staged = f"{STAGE}/{index}"
+            os.mkdir(staged, 0o755)
+            _mount(f"/proc/self/fd/{fd}", staged, None, _MS_BIND | _MS_REC)
+            binds.append((staged, path, path == socket_dir))
     finally:
-        for fd in [*keep_fds.values(), cwd_fd]:  # an open fd would be a way back out
+        for _, fd in fds:
             os.close(fd)
-    os.chdir(WORK_DIR)
-    connection_file = os.path.join(WORK_DIR, ".kernel-connection.json")
-    with open(connection_file, "wb") as out:
-        out.write(connection)
-    os.chown(connection_file, user.pw_uid, user.pw_gid)
-    os.chmod(connection_file, 0o600)
-    return connection_file
+    return binds
 
 
-def _set_limits(limits: KernelLimits, drop_to_user: bool) -> None:
+def _set_limits(limits: KernelLimits, per_uid: bool) -> None:
     def cap(kind: int, value: int, hard_extra: int = 0) -> None:
         if value > 0:
             resource.setrlimit(kind, (value, value + hard_extra))
@@ -205,55 +217,70 @@ def _set_limits(limits: KernelLimits, drop_to_user: bool) -> None:
     cap(resource.RLIMIT_CPU, limits.cpu_seconds, hard_extra=5)  # SIGXCPU first, then SIGKILL
     cap(resource.RLIMIT_FSIZE, limits.file_mb * 2**20)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crashing kernel writes no core file
-    if drop_to_user:  # the process count is per user: only meaningful for `nobody`
+    if per_uid:  # the process count is per user: it means something only for the kernel's uid
         cap(resource.RLIMIT_NPROC, limits.processes)
 
 
-# LD_LIBRARY_PATH: where a class hub's copy of Python finds its library (course_grading.hub)
-KEPT_VARIABLES = {"PATH", "LANG", "LANGUAGE", "TERM", "TZ", "PYTHONHASHSEED", "MPLBACKEND",
-                  "COURSE_DATA_DIR", "LD_LIBRARY_PATH"}
-KEPT_PREFIXES = ("LC_", "TF_", "KERAS_", ENV_PREFIX, "JPY_", "OMP_", "MKL_", "OPENBLAS_",
-                 "CUDA_", "XLA_", "JAX_", "TORCH_", "PYTORCH_")
+def _kernel_command(connection_file: str, extra: list[str]) -> list[str]:
+    return [sys.executable, "-I", "-m", "ipykernel_launcher", "-f", connection_file,
+            "--IPKernelApp.ignore_cwd=True", "--HistoryManager.hist_file=:memory:", *extra]
 
 
-def _clean_environment() -> None:
-    """Drop the grader's other variables (tokens, credentials) before student code runs."""
-    for name in list(os.environ):
-        if name not in KEPT_VARIABLES and not name.startswith(KEPT_PREFIXES):
-            del os.environ[name]
-
-
-def _drop_privileges() -> None:
-    user = pwd.getpwnam(USER)
-    os.setgroups([])
-    os.setgid(user.pw_gid)
-    os.setuid(user.pw_uid)
+def _run_sealed(limits: KernelLimits, connection_file: str, extra: list[str]) -> int:
+    """Run the kernel in its control groups and bwrap; clean up; its exit status."""
+    with open(connection_file) as file:
+        if json.load(file).get("transport") != "ipc":
+            raise SystemExit("course-sandbox: the kernel has no network; start it with "
+                             "transport='ipc' and its connection file in a folder of its own")
+    launcher = os.getpid()
+    uid = UID_BASE + launcher
+    group = cgroups.create(group_name(launcher), limits.memory_mb * 2**20, limits.processes)
+    socket_dir = os.path.dirname(os.path.abspath(connection_file))
+    os.chown(socket_dir, uid, uid)
+    os.chmod(socket_dir, 0o700)
+    os.chown(connection_file, uid, uid)
+    os.chmod(connection_file, 0o600)
+    binds = _stage(visible_folders(), socket_dir)
+    command = bwrap_arguments(uid, binds, limits, kernel_environment(os.environ)) + [
+        "--", *_kernel_command(connection_file, extra)]
+    child = os.fork()
+    if child == 0:  # the kernel's side: its groups, its uid, its limits, then bwrap
+        try:
+            group.join(os.getpid())
+            # nothing the kernel prints reaches the grader's log except through the kernel
+            # protocol (a forged error line there could end up as a submission's reason)
+            null = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):
+                os.dup2(null, fd)
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            _set_limits(limits, per_uid=True)
+            os.execvp(command[0], command)
+        finally:
+            os._exit(127)
+    signal.signal(signal.SIGTERM, lambda *_: os.kill(child, signal.SIGKILL))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # interrupts reach the kernel as messages
+    _, status = os.waitpid(child, 0)
+    group.remove()
+    return os.waitstatus_to_exitcode(status)
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Launch ipykernel under the sandbox; ``argv`` is the kernelspec's: ``-f FILE [extra...]``."""
+    """Launch ipykernel in the sandbox; ``argv`` is the kernelspec's: ``-f FILE [extra...]``."""
     argv = list(sys.argv[1:] if argv is None else argv)
     index = argv.index("-f")
     connection_file = argv[index + 1]
     extra = argv[:index] + argv[index + 2:]
     limits = KernelLimits.from_env()
-    isolated = limits.isolate and can_isolate()
-    if isolated:
-        with open(connection_file, "rb") as source:
-            connection_file = _isolate(limits, source.read())
-        _set_limits(limits, drop_to_user=True)
-        _drop_privileges()
-    else:
-        if limits.isolate:
-            print(isolation_warning(), file=sys.stderr)
-        _set_limits(limits, drop_to_user=False)
-    _clean_environment()
-    if isolated:  # caches go to the private /tmp, not to the grader's (hidden) home
-        os.environ.update(HOME="/tmp", USER=USER, MPLCONFIGDIR="/tmp/.matplotlib",
-                          IPYTHONDIR="/tmp/.ipython", KERAS_HOME="/tmp/.keras")
-    command = [sys.executable, "-I", "-m", "ipykernel_launcher", "-f", connection_file,
-               "--IPKernelApp.ignore_cwd=True", "--HistoryManager.hist_file=:memory:", *extra]
-    os.execv(sys.executable, command)
+    if limits.isolate and can_isolate():
+        sys.exit(_run_sealed(limits, connection_file, extra))
+    if limits.isolate:
+        print(isolation_warning(), file=sys.stderr)
+    _set_limits(limits, per_uid=False)
+    environment = {k: v for k, v in os.environ.items()
+                   if k in KEPT_VARIABLES or k.startswith((*KEPT_PREFIXES, ENV_PREFIX, "JPY_"))}
+    os.execve(sys.executable, _kernel_command(connection_file, extra), environment)
 
 
 if __name__ == "__main__":
