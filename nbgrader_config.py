@@ -42,8 +42,12 @@ c.Execute.interrupt_on_timeout = True
 # --- Autograding that survives bad submissions (book/using-the-course.md explains it).
 # nbgrader's autograde pipeline, with its Execute replaced by GuardedExecute (the sandboxed
 # kernel, a time limit for the whole notebook, a dead or hung kernel scores the rest 0) and
-# two steps added before the grades are saved: stderr in a grade cell no longer zeroes it, and
-# no output is stored longer than TruncateOutputs.max_chars.
+# steps added before the grades are saved: stderr in a grade cell no longer zeroes it, no
+# output is stored longer than TruncateOutputs.max_chars, and a test cell scores by its error
+# output alone (ScoreByErrorOnly: nbgrader would read an execute_result in it, which a thread
+# of the submission can emit, as the cell's partial score). The notebook nbgrader sees has
+# already had every cell's metadata rebuilt from solutions/ (course_grading.preflight), so no
+# submitted tag (skip-execution, raises-exception) or metadata reaches these steps.
 c.Autograde.autograde_preprocessors = [
     "course_grading.nbgrader_steps.GuardedExecute",
     "nbgrader.preprocessors.IgnorePattern",
@@ -51,6 +55,7 @@ c.Autograde.autograde_preprocessors = [
     "course_grading.nbgrader_steps.StderrToStdout",
     "nbgrader.preprocessors.LimitOutput",
     "course_grading.nbgrader_steps.TruncateOutputs",
+    "course_grading.nbgrader_steps.ScoreByErrorOnly",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
@@ -63,10 +68,25 @@ c.GuardedExecute.file_limit_mb = 256
 c.GuardedExecute.process_limit = 512
 c.TruncateOutputs.max_chars = 100_000
 
-# Feedback shows neither the hidden tests' source nor tracebacks that quote it.
+# Feedback shows neither the hidden tests' source, nor tracebacks that quote it, nor any output
+# that quotes a line of a hidden test (a printed input history `In`, source read by `inspect`:
+# RemoveQuotedHiddenTests reads the hidden tests from the gradebook and from the notebook's test
+# cells, so it must come before ClearHiddenTests; after HideHiddenTestTracebacks, so that a
+# failing test's message stays).
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
-    "nbgrader.preprocessors.ClearHiddenTests",
     "course_grading.nbgrader_steps.HideHiddenTestTracebacks",
+    "course_grading.nbgrader_steps.RemoveQuotedHiddenTests",
+    "nbgrader.preprocessors.ClearHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+
+# --- HTML made from submissions runs no script: feedback pages (GenerateFeedback) and the
+# Formgrader's view of a submission both render with an nbconvert HTMLExporter built from this
+# configuration (nbgrader's server extension: HTMLExporter(config=...), template "formgrade").
+# sanitize_html cleans HTML and Markdown *outputs* (bleach: <script>, event handlers and
+# javascript: links become text, at the price of tables and images in HTML outputs); nbgrader's
+# own templates render Markdown *cells* without it, so SanitizeForHtml shows a Markdown cell
+# that holds anything but plain Markdown as text, and drops rich outputs with TeX links.
+c.HTMLExporter.sanitize_html = True
+c.HTMLExporter.preprocessors = ["course_grading.nbgrader_steps.SanitizeForHtml"]

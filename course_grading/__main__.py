@@ -19,7 +19,7 @@ from pathlib import Path
 # building it costs seconds per command (nbgrader_call.BLOCK_SLOW_IMPORTS does the same)
 sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
 
-from course_grading.autograde import RunLimits, Score, autograde  # noqa: E402
+from course_grading.autograde import GRADED_STATUSES, RunLimits, Score, autograde  # noqa: E402
 from course_grading.course import GradingError  # noqa: E402
 from course_grading.export import export_grades  # noqa: E402
 from course_grading.release import release  # noqa: E402
@@ -43,6 +43,11 @@ def _print_scores(scores: list[Score]) -> None:
         if s.status != "graded" or s.reason:
             line += f"  [{s.status}] {s.reason}"
         print(line)
+    review = [s for s in scores if s.status == "review"]
+    if review:
+        print(f"{len(review)} submission(s) graded but flagged for review: the tamper check found "
+              "code that an attack on the tests could use (the reason names the cell and line); "
+              "read it, and override the score with manual grades if it does tamper")
 
 
 def _print_check(score: Score, parts: list[PartResult]) -> None:
@@ -108,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             score, parts = check_notebook(notebook, args.course_root, RunLimits(
                 args.cell_timeout, args.notebook_timeout, args.memory_mb, not args.no_sandbox))
             _print_check(score, parts)
-            return 0 if score.status == "graded" else 1
+            return 0 if score.status in GRADED_STATUSES else 1
         if args.command == "collect-zip":
             if len(args.assignments) != 2:
                 raise GradingError("collect-zip takes an assignment and a zip file, e.g. "

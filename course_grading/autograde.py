@@ -4,7 +4,26 @@ Grading is built to survive bad submissions (book/using-the-course.md says what 
 each submission is checked first (:mod:`~course_grading.preflight`, :mod:`~course_grading.tamper`),
 then graded by its own nbgrader process with its own time limit, in the sandboxed kernel
 (:mod:`~course_grading.sandbox`, :mod:`~course_grading.nbgrader_steps`). Whatever happens to one
-submission is recorded as its outcome (a score and a reason) and the run goes on.
+submission is recorded as its outcome (a score and a reason) and the run goes on: an unexpected
+error while one submission is checked, graded, given its manual grades back, its feedback or its
+record (:func:`_grade_and_record`, the one place that catches it) makes that submission "failed",
+0 in the gradebook where it can still be written, with a feedback page of ours; only the
+instructor's Ctrl-C (KeyboardInterrupt) stops the run. nbgrader's feedback has its own time limit
+(``RunLimits.feedback_timeout``); when it fails or runs out, the student gets a short page of ours.
+
+The tamper check (:mod:`~course_grading.tamper`) decides a status by the kind of its findings:
+
+- a *change* to what the tests rely on (rebinding a name the tests use, writing to a module, a
+  namespace or the kernel's shell, ``setattr`` on a module, a cell too deeply nested to check):
+  the submission is not run and scores 0, status "tampering", the lines in the reason;
+- only *capabilities* that correct code may use harmlessly but an attack could use (``exec``,
+  ``eval``, ``get_ipython()`` outside the allowed magics, imports of ``inspect``/``gc``/...,
+  introspection attributes, a computed ``getattr``, ``globals()`` passed on): the submission is
+  graded normally and keeps its automatic score, status "review" (graded, but an instructor should
+  read the lines named in the reason); nothing found is "graded".
+
+Statuses: "graded" and "review" keep the automatic score (:data:`GRADED_STATUSES`); "rejected"
+(pre-flight), "tampering" and "failed" (nbgrader or the grading itself) score 0, with a reason.
 
 ``jobs`` submissions are graded at once, each by its own nbgrader process, which needs a
 gradebook that takes concurrent writers (PostgreSQL). A submission whose files and assignment are
@@ -19,6 +38,7 @@ import html
 import queue
 import re
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -60,7 +80,7 @@ from course_grading.gradebook import (
 from course_grading.nbgrader_call import NbgraderRunner
 from course_grading.progress import Progress
 
-__all__ = ["RunLimits", "Score", "autograde", "generate_assignment"]
+__all__ = ["GRADED_STATUSES", "RunLimits", "Score", "autograde", "generate_assignment"]
 
 T = TypeVar("T")
 
@@ -73,10 +93,16 @@ class Score:
     assignment: str
     score: float
     max_score: float
-    status: str = "graded"  # graded | rejected (pre-flight) | tampering | failed (nbgrader)
+    # graded | review (graded, but the tamper check asks a person to look) | rejected
+    # (pre-flight) | tampering (a change to what the tests use: 0) | failed (nbgrader, grading)
+    status: str = "graded"
     reason: str = ""
     manual: tuple[str, ...] = ()  # grade ids whose score an instructor set by hand
     graded_now: bool = True  # False: unchanged since it was last graded, so not graded again
+
+
+# the statuses whose score is the automatic grade (the others score 0)
+GRADED_STATUSES = ("graded", "review")
 
 
 @dataclass(frozen=True)
@@ -88,6 +114,7 @@ class RunLimits:
     memory_mb: int | None = None
     sandbox: bool = True  # False: the notebook's own kernel, no limits (for comparisons only)
     options: list[str] = field(default_factory=list)  # more `--Class.trait=value` for nbgrader
+    feedback_timeout: float = 60  # seconds for one submission's `nbgrader generate_feedback`
 
     def nbgrader_options(self) -> list[str]:
         """Command-line options that carry these limits to nbgrader."""
@@ -151,8 +178,8 @@ _CHECKS_LOCK = threading.Lock()
 
 
 def _checks(submitted: Path, sources: list[Path], staged: Path) -> tuple[str, list[str]]:
-    """Pre-flight and tamper check of one submission: ("graded" | "rejected" | "tampering",
-    notes); a gradeable submission is staged, repaired, in ``staged``."""
+    """Pre-flight and tamper check of one submission: ("graded" | "review" | "rejected" |
+    "tampering", notes); a gradeable submission is staged, repaired, in ``staged``."""
     with _CHECKS_LOCK:
         return _checks_in_turn(submitted, sources, staged)
 
@@ -166,10 +193,17 @@ def _checks_in_turn(submitted: Path, sources: list[Path], staged: Path) -> tuple
         if source.name in check.notebooks:
             found += tamper.find_tampering(check.notebooks[source.name],
                                            nbformat.read(source, as_version=4))
-    if found:
-        more = [f"{len(found) - 3} more"] if len(found) > 3 else []
-        return "tampering", [*map(str, found[:3]), *more]
+    changes = [finding for finding in found if finding.zeroes]
+    if changes:
+        return "tampering", _first_three(changes)
+    if found:  # capabilities only: graded, and flagged for a person to look at
+        return "review", check.notes + _first_three(found)
     return "graded", check.notes
+
+
+def _first_three(findings: list[tamper.Finding]) -> list[str]:
+    more = [f"{len(findings) - 3} more"] if len(findings) > 3 else []
+    return [*map(str, findings[:3]), *more]
 
 
 def _grade_one(nbgrader: NbgraderRunner, course_root: Path, assignment: str, student: str,
@@ -179,14 +213,14 @@ def _grade_one(nbgrader: NbgraderRunner, course_root: Path, assignment: str, stu
     autograded = folder(course_root, "autograded") / student / assignment
     status, notes = _checks(submitted, sources, staging / student / assignment)
     reason = "; ".join(notes)
-    if status == "graded":
+    if status in GRADED_STATUSES:
         result = nbgrader.run(course_root, "autograde", assignment, "--student", student,
                               "--force", f"--CourseDirectory.submitted_directory={staging}",
                               *limits.nbgrader_options(),
                               timeout=limits.process_timeout(course_root), check=False)
         if result.returncode == 0:
             _copy_exchange_files(submitted, autograded, ("submission_secret.txt",))
-            return "graded", "; ".join(notes + _run_notes(autograded))
+            return status, "; ".join(notes + _run_notes(autograded))
         status, reason = "failed", "nbgrader failed: " + _last_error(result.stderr)
     record_zero(course_root, assignment, student)
     shutil.rmtree(autograded, ignore_errors=True)
@@ -251,7 +285,21 @@ def _to_grade(run: _Run, name: str,
 
 def _grade_and_record(run: _Run, name: str, sources: list[Path], progress: Progress,
                       student: str) -> tuple[str, str]:
-    """Grade one submission, keep its manual grades, write its feedback, record how it went."""
+    """Grade one submission, keep its manual grades, write its feedback, record how it went.
+
+    Whatever goes wrong on the way is this submission's outcome, not the run's: this is the one
+    place that catches it (KeyboardInterrupt and SystemExit still stop the run).
+    """
+    try:
+        status, reason = _grade_keep_and_record(run, name, sources, student)
+    except Exception as error:  # noqa: BLE001 - recorded as this student's outcome
+        status, reason = "failed", _record_failure(run, name, sources, student, error)
+    progress.done(f"{name} {student}: {status}")
+    return status, reason
+
+
+def _grade_keep_and_record(run: _Run, name: str, sources: list[Path],
+                           student: str) -> tuple[str, str]:
     before = read_record(run.course_root, name, student)
     files = submission_fingerprint(run.course_root, name, student)
     with run.runner() as nbgrader:
@@ -263,27 +311,85 @@ def _grade_and_record(run: _Run, name: str, sources: list[Path], progress: Progr
             reason = "; ".join(filter(None, [reason, "manual grade kept" + (
                 "" if unchanged else ", but the submission changed since: review it")]))
         if run.feedback:
-            _feedback(nbgrader, run.course_root, name, student, sources, status, reason)
+            reason = "; ".join(filter(None, [reason, _feedback(
+                nbgrader, run.course_root, name, student, sources, status, reason,
+                run.limits.feedback_timeout)]))
     write_record(run.course_root, name, student, GradingRecord(
         files, assignment_fingerprint(run.course_root, name), status, reason))
-    progress.done(f"{name} {student}: {status}")
     return status, reason
 
 
+def _describe(error: BaseException) -> str:
+    """``Name: first line of the message`` of an exception, short."""
+    try:
+        lines = str(error).strip().splitlines()
+    except Exception:  # noqa: BLE001 - a message too deep to print
+        lines = []
+    return (f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__)[:300]
+
+
+def _record_failure(run: _Run, name: str, sources: list[Path], student: str,
+                    error: Exception) -> str:
+    """Record an unexpected ``error`` while grading one submission as its outcome, as far as
+    each step still can be: 0 in the gradebook, no graded copy, a feedback page of ours, a
+    record that the next run does not trust (it grades the submission again). The reason."""
+    reason = f"grading stopped by {_describe(error)}"
+    root = run.course_root
+
+    def feedback_page() -> None:
+        if run.feedback:
+            feedback = folder(root, "feedback") / student / name
+            # the student sees the kind of error only: its message may quote the assignment
+            _write_feedback(feedback, name, sources, "failed",
+                            f"Grading this submission stopped on an error of the grading tools "
+                            f"({type(error).__name__}); your instructor has the details.")
+            _copy_exchange_files(folder(root, "submitted") / student / name, feedback,
+                                 EXCHANGE_FILES)
+
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("0 not recorded in the gradebook", lambda: record_zero(root, name, student)),
+        ("graded copy not removed", lambda: shutil.rmtree(
+            folder(root, "autograded") / student / name, ignore_errors=True)),
+        ("no feedback page", feedback_page),
+        # an empty fingerprint matches no submission: the next run grades it again
+        ("no record", lambda: write_record(root, name, student, GradingRecord(
+            "", assignment_fingerprint(root, name), "failed", reason))),
+    ]
+    missed = []
+    for what, step in steps:
+        try:
+            step()
+        except Exception as step_error:  # noqa: BLE001 - noted; the run goes on
+            missed.append(f"{what} ({_describe(step_error)})")
+    return "; ".join([reason, *missed])
+
+
 def _feedback(nbgrader: NbgraderRunner, course_root: Path, name: str, student: str,
-              sources: list[Path], status: str, reason: str) -> None:
-    """nbgrader's feedback for one submission, or a page of ours where it has none."""
-    if status == "graded":
-        nbgrader.run(course_root, "generate_feedback", name, "--force", "--student", student,
-                     check=False)
+              sources: list[Path], status: str, reason: str, timeout: float) -> str:
+    """nbgrader's feedback for a graded submission (killed after ``timeout`` s), else a page of
+    ours; a note for the instructor when nbgrader's failed, else ""."""
     feedback = folder(course_root, "feedback") / student / name
-    missing = [p for p in sources if not (feedback / f"{p.stem}.html").is_file()]
-    if status != "graded" or missing:
-        _write_feedback(feedback, name, sources, status,
-                        reason or "feedback could not be generated")
+    note = ""
+    if status in GRADED_STATUSES:
+        result = nbgrader.run(course_root, "generate_feedback", name, "--force", "--student",
+                              student, timeout=timeout, check=False)
+        missing = [p.name for p in sources if not (feedback / f"{p.stem}.html").is_file()]
+        if result.returncode == -signal.SIGKILL:
+            note = f"feedback not generated: nbgrader ran out of time ({timeout:g} s)"
+        elif result.returncode != 0:
+            note = f"feedback not generated: {_last_error(result.stderr)}"
+        elif missing:
+            note = f"feedback not generated for {', '.join(missing)}"
+        if note:  # ours replaces whatever nbgrader left, a page of an earlier grading included
+            _write_feedback(feedback, name, sources, status,
+                            "Your submission was graded, but its feedback page could not be "
+                            "generated; your instructor has the details.")
+    else:
+        _write_feedback(feedback, name, sources, status, reason)
     # nbgrader's release_feedback needs both beside every page, or it stops for the whole class
     _copy_exchange_files(folder(course_root, "submitted") / student / name, feedback,
                          EXCHANGE_FILES)
+    return note
 
 
 # What nbgrader's exchange needs beside the feedback to release it to the student who submitted.
@@ -374,10 +480,25 @@ def autograde(course_root: Path, names: list[str] | None = None,
             chosen = [s for s in students(course_root, name) if only is None or s in only]
             for student, outcome in _grade_assignment(run, name, chosen).items():
                 outcomes[student, name] = outcome
-    scores = []
     with open_gradebook(course_root) as gradebook:
-        for (student, name), (status, reason, now) in sorted(outcomes.items()):
-            submission = gradebook.find_submission(name, student)
-            scores.append(Score(student, name, submission.score, submission.max_score,
-                                status, reason, manual_overrides(submission), now))
-    return scores
+        return [_score(gradebook, student, name, *outcome)
+                for (student, name), outcome in sorted(outcomes.items())]
+
+
+def _score(gradebook, student: str, name: str, status: str, reason: str,  # noqa: ANN001
+           now: bool) -> Score:
+    """The gradebook's score of one submission, with its outcome; 0 when the gradebook lacks
+    it (a failure that could not even record the 0 there), never an error for the table."""
+    from nbgrader.api import MissingEntry
+
+    try:
+        submission = gradebook.find_submission(name, student)
+    except MissingEntry:
+        try:
+            max_score = gradebook.find_assignment(name).max_score
+        except MissingEntry:
+            max_score = 0.0
+        return Score(student, name, 0.0, max_score, status,
+                     "; ".join(filter(None, [reason, "not in the gradebook"])), (), now)
+    return Score(student, name, submission.score, submission.max_score, status, reason,
+                 manual_overrides(submission), now)

@@ -10,6 +10,12 @@ instead of the submission itself. The policy (documented in book/using-the-cours
 - exactly one notebook under another name (``01-concepts (1).ipynb``): graded as the expected
   notebook, with a note;
 - not valid JSON, not a notebook, or larger than ``MAX_NOTEBOOK_BYTES``: 0 with a reason;
+- every cell's metadata is rebuilt from the assignment's source notebook, so nothing a student
+  sets there reaches nbgrader or nbclient (a ``skip-execution`` tag on a test cell, a
+  ``raises-exception`` tag, changed points): a cell with a grade_id the assignment knows gets
+  exactly the source cell's metadata; every other cell gets none (no tags); the notebook's own
+  metadata is the source's (kernelspec, language_info). Stored outputs are dropped. A note
+  says when something graded changed (the nbgrader block, a cell type) or a tag was ignored;
 - a grade_id used twice: the first cell keeps it; later copies become ordinary cells (their code
   still runs, they earn nothing); a grade_id unknown to the assignment: an ordinary cell;
 - ``timestamp.txt`` that cannot be parsed, lies in the future or before 2000: dropped (nbgrader
@@ -18,6 +24,7 @@ instead of the submission itself. The policy (documented in book/using-the-cours
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 from dataclasses import dataclass, field
@@ -29,7 +36,8 @@ import nbformat
 __all__ = ["MAX_NOTEBOOK_BYTES", "Preflight", "prepare", "submitted_notebooks"]
 
 MAX_NOTEBOOK_BYTES = 20 * 2**20
-GRADING_KEYS = ("grade", "solution", "locked", "task", "points")  # what a student may not change
+# what nbgrader adds to the nbgrader block of the student copy (and resets when it grades)
+RELEASE_KEYS = ("checksum", "cell_type")
 EARLIEST_TIMESTAMP = datetime(2000, 1, 1, tzinfo=UTC)
 
 
@@ -53,24 +61,41 @@ def submitted_notebooks(folder: Path) -> list[Path]:
 
 
 def _read(path: Path) -> nbformat.NotebookNode | str:
-    """The notebook at ``path``, or why it cannot be graded."""
-    size = path.stat().st_size
-    if size > MAX_NOTEBOOK_BYTES:
-        return f"{path.name} is {size / 2**20:.0f} MiB (limit {MAX_NOTEBOOK_BYTES // 2**20} MiB)"
+    """The notebook at ``path``, or why it cannot be graded.
+
+    Never raises: whatever stops the reading rejects this submission, not the grading run.
+    Deeply nested JSON (``{"cells": [[[[...`` or deep cell metadata) makes ``json.loads``,
+    nbformat and jsonschema raise RecursionError, not ValueError; a huge one MemoryError.
+    """
+
+    def first_line(error: BaseException) -> str:
+        try:  # a jsonschema error prints the offending instance, which may be as deep
+            text = str(error).strip()
+        except Exception:  # noqa: BLE001 - RecursionError, MemoryError
+            text = ""
+        return (text.splitlines()[0] if text else type(error).__name__)[:200]
+
+    problem = "unreadable"
     try:
+        size = path.stat().st_size
+        if size > MAX_NOTEBOOK_BYTES:
+            return (f"{path.name} is {size / 2**20:.0f} MiB "
+                    f"(limit {MAX_NOTEBOOK_BYTES // 2**20} MiB)")
+        problem = "not valid JSON"
         data = json.loads(path.read_bytes())
-    except (ValueError, UnicodeDecodeError) as error:
-        return f"{path.name} is not valid JSON ({error})"
-    try:
+        problem = "not a valid notebook"
         notebook = nbformat.reads(json.dumps(data), as_version=4)
         try:
             nbformat.validate(notebook)
         except nbformat.ValidationError:  # cell ids in an nbformat 4.4 notebook, ...
             _upgrade_cell_ids(notebook)
             nbformat.validate(notebook)
-    except Exception as error:  # nbformat raises several kinds
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
-        return f"{path.name} is not a valid notebook ({first_line})"
+    except RecursionError:
+        return f"{path.name} is nested too deeply to read"
+    except MemoryError:
+        return f"{path.name} is too large or nested too deeply to read"
+    except Exception as error:  # noqa: BLE001 - nbformat raises several kinds
+        return f"{path.name} is {problem} ({first_line(error)})"
     return notebook
 
 
@@ -90,44 +115,72 @@ def _set_cell_type(cell: nbformat.NotebookNode, cell_type: str) -> None:
     if cell_type == "code":
         cell.setdefault("outputs", [])
         cell.setdefault("execution_count", None)
+        cell.pop("attachments", None)  # markdown and raw cells only
     else:
         cell.pop("outputs", None)
         cell.pop("execution_count", None)
 
 
-def _grade_ids(notebook: nbformat.NotebookNode) -> dict[str, dict]:
-    """The nbgrader metadata of the assignment's cells, by grade_id."""
-    return {c.metadata["nbgrader"]["grade_id"]: {**c.metadata["nbgrader"], "cell_type": c.cell_type}
-            for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id")}
+def _nbgrader(cell: nbformat.NotebookNode) -> dict:
+    """The cell's nbgrader block, or {} when it has none (or not a dict)."""
+    meta = cell.metadata.get("nbgrader")
+    return meta if isinstance(meta, dict) else {}
 
 
-def _repair_grade_ids(notebook: nbformat.NotebookNode, known: dict[str, dict]) -> list[str]:
-    """Keep the first cell of each known grade_id, with the assignment's nbgrader metadata
-    (points, grade, locked); make the others ordinary cells."""
-    notes, seen = [], set()
+def _tags(cell: nbformat.NotebookNode) -> list[str]:
+    tags = cell.metadata.get("tags") or []
+    return [str(t) for t in tags] if isinstance(tags, list) else [str(tags)]
+
+
+def _short(value: object, limit: int = 60) -> str:
+    try:
+        text = repr(value)
+    except RecursionError:  # nested just below what json.loads accepts
+        text = f"<{type(value).__name__} nested too deeply>"
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _graded(meta: dict) -> dict:
+    """What of an nbgrader block decides grading (not what nbgrader adds on release)."""
+    return {k: v for k, v in meta.items() if k not in RELEASE_KEYS}
+
+
+def _known_cells(source: nbformat.NotebookNode) -> dict[str, nbformat.NotebookNode]:
+    """The assignment's cells that carry a grade_id, by grade_id."""
+    return {_nbgrader(c)["grade_id"]: c for c in source.cells if _nbgrader(c).get("grade_id")}
+
+
+def _normalise(notebook: nbformat.NotebookNode, source: nbformat.NotebookNode) -> list[str]:
+    """Rebuild all metadata from ``source``: a known grade_id's first cell gets the source
+    cell's, every other cell none; drop outputs. Returns what to note."""
+    known, notes, seen = _known_cells(source), [], set()
     for index, cell in enumerate(notebook.cells):
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if not grade_id and "nbgrader" in cell.metadata:
-            del cell.metadata["nbgrader"]
-        if not grade_id:
-            continue
-        if grade_id not in known:
-            notes.append(f"cell {index}: unknown grade_id {grade_id!r}, treated as ordinary")
-        elif grade_id in seen:
+        grade_id, tags = _nbgrader(cell).get("grade_id"), _tags(cell)
+        original = known.get(grade_id) if isinstance(grade_id, str) else None
+        if original is not None and grade_id in seen:
             notes.append(f"cell {index}: grade_id {grade_id!r} used twice, the first one is graded")
+            original = None
+        elif original is None and grade_id:
+            notes.append(f"cell {index}: unknown grade_id {_short(grade_id)}, treated as ordinary")
+        if original is None:
+            cell.metadata = nbformat.NotebookNode()
         else:
             seen.add(grade_id)
-            meta = cell.metadata["nbgrader"]
-            expected = {k: v for k, v in known[grade_id].items() if k in GRADING_KEYS}
-            if {k: meta.get(k) for k in expected} != expected:
+            if _graded(_nbgrader(cell)) != _graded(_nbgrader(original)):
                 notes.append(f"cell {index}: nbgrader metadata of {grade_id!r} restored")
-                meta.update(expected)
-            if cell.cell_type != known[grade_id]["cell_type"]:
+            if cell.cell_type != original.cell_type:
                 notes.append(f"cell {index}: {grade_id!r} made {cell.cell_type}, restored as "
-                             f"{known[grade_id]['cell_type']}")
-                _set_cell_type(cell, known[grade_id]["cell_type"])
-            continue
-        del cell.metadata["nbgrader"]
+                             f"{original.cell_type}")
+                _set_cell_type(cell, original.cell_type)
+            cell.metadata = copy.deepcopy(original.metadata)
+        ignored = [t for t in tags if t not in _tags(cell)]
+        if ignored:
+            more = [f"and {len(ignored) - 5} more"] if len(ignored) > 5 else []
+            notes.append(f"cell {index}: tags ignored: "
+                         + ", ".join([*(_short(t, 40) for t in ignored[:5]), *more]))
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    notebook.metadata = copy.deepcopy(source.metadata)
     missing = [g for g in known if g not in seen]
     if missing:
         notes.append(f"cells missing, restored from the assignment: {', '.join(missing)}")
@@ -170,8 +223,7 @@ def prepare(folder: Path, source_notebooks: list[Path], staging: Path) -> Prefli
         notebook = _read(path)
         if isinstance(notebook, str):
             return result.reject(notebook)
-        known = _grade_ids(nbformat.read(source, as_version=4))
-        result.notes += _repair_grade_ids(notebook, known)
+        result.notes += _normalise(notebook, nbformat.read(source, as_version=4))
         result.notebooks[source.name] = notebook
     if not result.notebooks:
         return result.reject(result.notes.pop())

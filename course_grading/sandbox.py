@@ -49,6 +49,8 @@ KERNELS_DIR = Path(__file__).resolve().parent / "kernels"
 WORK_DIR = "/tmp/work"
 UID_BASE = 1_500_000_000  # + the launcher's PID: a uid no account and no other kernel has
 ENV_PREFIX = "COURSE_SANDBOX_"
+REFEREE_KEY = f"{ENV_PREFIX}REFEREE_KEY"  # to the launcher only; the kernel reads it from a pipe
+REFEREE = str(Path(__file__).resolve().parent / "referee.py")
 STAGE = "/tmp"  # in the launcher's own mount namespace only: the staging folder of the binds
 
 _CLONE_NEWNS = 0x00020000
@@ -187,19 +189,23 @@ def bwrap_arguments(uid: int, binds: list[tuple[str, str, bool]], limits: Kernel
     return args
 
 
-def _stage(folders: list[str], socket_dir: str) -> list[tuple[str, str, bool]]:
-    """In a private mount namespace: bind each folder under STAGE; the binds for bwrap."""
+def _stage(paths: list[str], socket_dir: str) -> list[tuple[str, str, bool]]:
+    """In a private mount namespace: bind each folder or file of ``paths`` and the socket
+    folder under STAGE; the binds for bwrap (all read-only but the socket folder)."""
     if _libc().unshare(_CLONE_NEWNS) != 0:
         raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS) failed")
     _mount(None, "/", None, _MS_REC | _MS_PRIVATE)
     # opened before STAGE is covered (the socket folder may be under it)
-    fds = [(path, os.open(path, os.O_PATH | os.O_DIRECTORY)) for path in [*folders, socket_dir]]
+    fds = [(path, os.open(path, os.O_PATH)) for path in [*paths, socket_dir]]
     try:
         _mount("tmpfs", STAGE, "tmpfs", _MS_NOSUID | _MS_NODEV, "mode=0755,size=1m")
         binds = []
         for index, (path, fd) in enumerate(fds):
             staged = f"{STAGE}/{index}"
-            os.mkdir(staged, 0o755)
+            if os.path.isdir(f"/proc/self/fd/{fd}"):
+                os.mkdir(staged, 0o755)
+            else:
+                os.close(os.open(staged, os.O_CREAT | os.O_WRONLY, 0o644))
             _mount(f"/proc/self/fd/{fd}", staged, None, _MS_BIND | _MS_REC)
             binds.append((staged, path, path == socket_dir))
     finally:
@@ -221,9 +227,22 @@ def _set_limits(limits: KernelLimits, per_uid: bool) -> None:
         cap(resource.RLIMIT_NPROC, limits.processes)
 
 
-def _kernel_command(connection_file: str, extra: list[str]) -> list[str]:
-    return [sys.executable, "-I", "-m", "ipykernel_launcher", "-f", connection_file,
+def _kernel_command(connection_file: str, extra: list[str], refereed: bool) -> list[str]:
+    start = [REFEREE] if refereed else ["-m", "ipykernel_launcher"]
+    return [sys.executable, "-I", *start, "-f", connection_file,
             "--IPKernelApp.ignore_cwd=True", "--HistoryManager.hist_file=:memory:", *extra]
+
+
+def _key_pipe() -> int | None:
+    """The referee's key (from the grader) in a pipe the kernel inherits; None without a key."""
+    key = os.environ.pop(REFEREE_KEY, "")
+    if not key:
+        return None
+    read, write = os.pipe()
+    os.write(write, bytes.fromhex(key))
+    os.close(write)
+    os.set_inheritable(read, True)
+    return read
 
 
 def _run_sealed(limits: KernelLimits, connection_file: str, extra: list[str]) -> int:
@@ -240,9 +259,13 @@ def _run_sealed(limits: KernelLimits, connection_file: str, extra: list[str]) ->
     os.chmod(socket_dir, 0o700)
     os.chown(connection_file, uid, uid)
     os.chmod(connection_file, 0o600)
-    binds = _stage(visible_folders(), socket_dir)
-    command = bwrap_arguments(uid, binds, limits, kernel_environment(os.environ)) + [
-        "--", *_kernel_command(connection_file, extra)]
+    pipe = _key_pipe()
+    environment = kernel_environment(os.environ)
+    if pipe is not None:
+        environment["COURSE_REFEREE_FD"] = str(pipe)
+    binds = _stage([*visible_folders(), REFEREE], socket_dir)
+    command = bwrap_arguments(uid, binds, limits, environment) + [
+        "--", *_kernel_command(connection_file, extra, pipe is not None)]
     child = os.fork()
     if child == 0:  # the kernel's side: its groups, its uid, its limits, then bwrap
         try:
@@ -278,9 +301,13 @@ def main(argv: list[str] | None = None) -> None:
     if limits.isolate:
         print(isolation_warning(), file=sys.stderr)
     _set_limits(limits, per_uid=False)
+    pipe = _key_pipe()
     environment = {k: v for k, v in os.environ.items()
                    if k in KEPT_VARIABLES or k.startswith((*KEPT_PREFIXES, ENV_PREFIX, "JPY_"))}
-    os.execve(sys.executable, _kernel_command(connection_file, extra), environment)
+    if pipe is not None:
+        environment["COURSE_REFEREE_FD"] = str(pipe)
+    os.execve(sys.executable, _kernel_command(connection_file, extra, pipe is not None),
+              environment)
 
 
 if __name__ == "__main__":

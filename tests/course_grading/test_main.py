@@ -59,3 +59,26 @@ def test_score_table_shows_manual_grades_and_what_was_not_graded_again(
     ada, bob = capsys.readouterr().out.splitlines()
     assert ada == "01-a  ada  9.5 / 10  (set by hand: test-part-2)  (unchanged, not graded again)"
     assert bob == "01-a  bob  0 / 10  [rejected] no notebook submitted"
+
+
+def test_score_table_shows_submissions_to_review_with_their_points(
+        tmp_path: Path, monkeypatch, capsys) -> None:
+    scores = [Score("ada", "01-a", 10, 10, "review", "cell 4, line 1: calls exec()"),
+              Score("bob", "01-a", 0, 10, "tampering", "cell 4, line 1: rebinds 'np'")]
+    monkeypatch.setattr(cli, "autograde", lambda *args, **options: scores)
+    assert cli.main(["grade", "--course-root", str(tmp_path)]) == 0
+    ada, bob, footer = capsys.readouterr().out.splitlines()
+    assert ada == "01-a  ada  10 / 10  [review] cell 4, line 1: calls exec()"
+    assert bob == "01-a  bob  0 / 10  [tampering] cell 4, line 1: rebinds 'np'"
+    assert footer.startswith("1 submission(s) graded but flagged for review")
+
+
+@pytest.mark.parametrize(("status", "code"), [("graded", 0), ("review", 0), ("tampering", 1),
+                                              ("failed", 1)])
+def test_check_succeeds_for_a_graded_notebook_even_if_flagged_for_review(
+        tmp_path: Path, monkeypatch, capsys, status: str, code: int) -> None:
+    notebook = tmp_path / "01-a.ipynb"
+    notebook.write_text("{}")
+    monkeypatch.setattr(cli, "check_notebook", lambda *args: (
+        Score("you", "01-a", 10 if code == 0 else 0, 10, status), []))
+    assert cli.main(["check", str(notebook), "--course-root", str(tmp_path)]) == code

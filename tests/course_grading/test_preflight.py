@@ -37,11 +37,22 @@ def prepare(tmp_path: Path, files: dict[str, str | nbformat.NotebookNode]):
     return preflight.prepare(folder, [SOURCE], tmp_path / "staged")
 
 
-def test_a_clean_submission_is_staged_unchanged(tmp_path: Path) -> None:
+def source_copy() -> nbformat.NotebookNode:
+    return nbformat.read(SOURCE, as_version=4)
+
+
+def staged_copy(tmp_path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(tmp_path / "staged" / NAME, as_version=4)
+
+
+def test_a_clean_submission_is_staged_with_the_assignments_metadata(tmp_path: Path) -> None:
     check = prepare(tmp_path, {NAME: student_copy()})
     assert check.gradeable and check.notes == []
-    staged = nbformat.read(tmp_path / "staged" / NAME, as_version=4)
-    assert staged.cells == student_copy().cells
+    staged = staged_copy(tmp_path)
+    assert [(c.cell_type, c.source) for c in staged.cells] == \
+        [(c.cell_type, c.source) for c in student_copy().cells]
+    assert [c.metadata for c in staged.cells] == [c.metadata for c in source_copy().cells]
+    assert staged.metadata == source_copy().metadata
 
 
 def test_only_the_notebook_and_timestamp_are_staged(tmp_path: Path) -> None:
@@ -62,6 +73,48 @@ def test_ungradeable_submissions_are_rejected_with_a_reason(tmp_path, files, rea
     check = prepare(tmp_path, files)
     assert not check.gradeable
     assert reason in "; ".join(check.notes)
+
+
+DEEP = 100_000
+
+
+def deeply_nested_json() -> str:
+    """``submission-deeply-nested-json``: 200 KB whose cells are a list 100,000 levels deep."""
+    return '{"cells": ' + "[" * DEEP + "]" * DEEP + "}"
+
+
+def deeply_nested_metadata() -> str:
+    """The student copy with a cell's metadata holding a list 100,000 levels deep."""
+    text = nbformat.writes(student_copy())
+    return text.replace('"metadata": {', '"metadata": {"x": ' + "[" * DEEP + "]" * DEEP + ", ", 1)
+
+
+@pytest.mark.parametrize("content", [deeply_nested_json(), deeply_nested_metadata()],
+                         ids=["submission-deeply-nested-json",
+                              "submission-deeply-nested-cell-metadata"])
+def test_deeply_nested_json_is_rejected_with_a_reason_not_an_error(tmp_path, content) -> None:
+    check = prepare(tmp_path, {NAME: content})  # json.loads raises RecursionError on these
+    assert not check.gradeable
+    assert check.notes == [f"{NAME} is nested too deeply to read"]
+
+
+@pytest.mark.parametrize(("where", "error", "reason"), [
+    ("json.loads", MemoryError(), "too large or nested too deeply to read"),
+    ("nbformat.reads", RecursionError("maximum recursion depth"), "nested too deeply to read"),
+    ("nbformat.reads", KeyError("cells"), "not a valid notebook ('cells')"),
+    ("nbformat.validate", TypeError("odd"), "not a valid notebook (odd)"),
+])
+def test_any_failure_to_read_rejects_the_submission(tmp_path, monkeypatch, where, error,
+                                                    reason) -> None:
+    path = tmp_path / NAME
+    nbformat.write(student_copy(), path)
+    module, function = where.split(".")
+
+    def fail(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(preflight.json if module == "json" else preflight.nbformat, function, fail)
+    assert preflight._read(path) == f"{NAME} is {reason}"
 
 
 def test_a_single_renamed_notebook_is_graded_under_the_expected_name(tmp_path: Path) -> None:
@@ -122,3 +175,148 @@ def test_implausible_timestamps_are_dropped(tmp_path: Path, text: str, kept: boo
     check = prepare(tmp_path, {NAME: student_copy(), "timestamp.txt": text})
     assert (tmp_path / "staged" / "timestamp.txt").exists() == kept
     assert check.gradeable and (check.notes == []) == kept
+
+
+# --- metadata: rebuilt from the assignment's source, whatever the submission set
+
+
+def grade_cell_indices(notebook: nbformat.NotebookNode) -> list[int]:
+    return [i for i, c in enumerate(notebook.cells) if c.metadata.get("nbgrader", {}).get("grade")]
+
+
+def submission_skip_execution_tags() -> nbformat.NotebookNode:
+    """The untouched student copy with every test cell tagged skip-execution (10/10 before)."""
+    notebook = student_copy()
+    for index in grade_cell_indices(notebook):
+        notebook.cells[index].metadata["tags"] = ["skip-execution"]
+        notebook.cells[index].outputs = [nbformat.v4.new_output("stream", text="ok\n")]
+    return notebook
+
+
+def submission_raises_exception_tags() -> nbformat.NotebookNode:
+    notebook = student_copy()
+    for cell in answer_cells(notebook):
+        cell.metadata["tags"] = ["raises-exception", "remove-cell"]
+    return notebook
+
+
+def answer_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
+    return [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("solution")]
+
+
+def test_submission_skip_execution_tags_are_dropped_with_a_note(tmp_path: Path) -> None:
+    check = prepare(tmp_path, {NAME: submission_skip_execution_tags()})
+    staged = staged_copy(tmp_path)
+    for index in grade_cell_indices(staged):
+        assert "tags" not in staged.cells[index].metadata
+        assert staged.cells[index].metadata == source_copy().cells[index].metadata
+        assert staged.cells[index].outputs == []
+    assert check.notes == [f"cell {i}: tags ignored: 'skip-execution'"
+                           for i in grade_cell_indices(staged)]
+
+
+def test_submission_raises_exception_tags_are_dropped(tmp_path: Path) -> None:
+    check = prepare(tmp_path, {NAME: submission_raises_exception_tags()})
+    assert all("tags" not in c.metadata for c in answer_cells(staged_copy(tmp_path)))
+    assert len(check.notes) == len(answer_cells(student_copy()))
+    assert all(note.endswith("tags ignored: 'raises-exception', 'remove-cell'")
+               for note in check.notes)
+
+
+def test_a_tag_of_the_assignment_is_kept(tmp_path: Path) -> None:
+    notebook = student_copy()
+    del notebook.cells[0].metadata["tags"]  # the Colab set-up cell's remove-cell
+    check = prepare(tmp_path, {NAME: notebook})
+    assert staged_copy(tmp_path).cells[0].metadata["tags"] == ["remove-cell"]
+    assert check.notes == []
+
+
+def submission_jupyter_metadata() -> nbformat.NotebookNode:
+    """What Jupyter itself adds while a learner works: harmless, dropped without a note."""
+    notebook = student_copy()
+    for cell in notebook.cells:
+        cell.metadata.update(collapsed=True, scrolled=True, jupyter={"source_hidden": True},
+                             editable=True, deletable=True, execution={
+                                 "iopub.status.busy": "2026-01-05T10:00:00.000Z"})
+    notebook.metadata["language_info"] = {"name": "python", "version": "3.11.2",
+                                          "mimetype": "text/x-python"}
+    notebook.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {}}
+    notebook.metadata["kernelspec"] = {"name": "my-venv", "display_name": "Mine",
+                                       "language": "python"}
+    return notebook
+
+
+def test_submission_jupyter_metadata_is_dropped_without_a_note(tmp_path: Path) -> None:
+    check = prepare(tmp_path, {NAME: submission_jupyter_metadata()})
+    staged = staged_copy(tmp_path)
+    assert check.notes == []
+    assert [c.metadata for c in staged.cells] == [c.metadata for c in source_copy().cells]
+    assert staged.metadata == source_copy().metadata
+
+
+def submission_extra_cells_with_metadata() -> nbformat.NotebookNode:
+    notebook = student_copy()
+    mine = nbformat.v4.new_code_cell("print('scratch')", metadata={
+        "tags": ["skip-execution"], "nbgrader": {"grade": True, "points": 50},
+        "execution": {"shell.execute_reply": "2026-01-05T10:00:00.000Z"}})
+    notebook.cells.insert(3, mine)
+    notebook.cells.append(nbformat.v4.new_markdown_cell("notes", metadata={"tags": ["x"]}))
+    return notebook
+
+
+def test_submission_extra_cells_get_empty_metadata(tmp_path: Path) -> None:
+    check = prepare(tmp_path, {NAME: submission_extra_cells_with_metadata()})
+    staged = staged_copy(tmp_path)
+    assert staged.cells[3].metadata == {} and staged.cells[-1].metadata == {}
+    assert check.notes == ["cell 3: tags ignored: 'skip-execution'",
+                           f"cell {len(staged.cells) - 1}: tags ignored: 'x'"]
+
+
+def test_submission_future_schema_gets_the_assignments_block(tmp_path: Path) -> None:
+    notebook = student_copy()
+    notebook.cells[2].metadata["nbgrader"]["schema_version"] = 99  # the imports cell
+    check = prepare(tmp_path, {NAME: notebook})
+    assert staged_copy(tmp_path).cells[2].metadata == source_copy().cells[2].metadata
+    assert check.notes == ["cell 2: nbgrader metadata of 'imports' restored"]
+
+
+def nested(depth: int) -> list:
+    value: list = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize("grade_id", [["test-part-1"], 7, {"a": 1}, "x" * 500, nested(300)],
+                         ids=["list", "int", "dict", "very-long", "deeply-nested"])
+def test_submission_odd_grade_id_is_an_ordinary_cell(tmp_path: Path, grade_id) -> None:
+    notebook = student_copy()
+    notebook.cells.append(nbformat.v4.new_code_cell("1", metadata={"nbgrader": {
+        "grade": True, "grade_id": grade_id, "points": 5}}))
+    check = prepare(tmp_path, {NAME: notebook})
+    assert staged_copy(tmp_path).cells[-1].metadata == {}
+    assert len(check.notes) == 1 and "unknown grade_id" in check.notes[0]
+    assert len(check.notes[0]) < 120
+
+
+def test_submission_many_tags_are_noted_briefly(tmp_path: Path) -> None:
+    notebook = student_copy()
+    notebook.cells[1].metadata["tags"] = [f"tag-{i}" for i in range(8)]
+    check = prepare(tmp_path, {NAME: notebook})
+    assert check.notes == ["cell 1: tags ignored: 'tag-0', 'tag-1', 'tag-2', 'tag-3', 'tag-4', "
+                           "and 3 more"]
+
+
+def test_submission_stored_outputs_are_dropped(tmp_path: Path) -> None:
+    notebook = student_copy()
+    index = grade_cell_indices(notebook)[0]
+    notebook.cells[index].execution_count = 7
+    notebook.cells[index].outputs = [nbformat.v4.new_output(
+        "execute_result", data={"text/plain": "2"}, execution_count=7)]
+    check = prepare(tmp_path, {NAME: notebook})
+    cell = staged_copy(tmp_path).cells[index]
+    assert (cell.outputs, cell.execution_count, check.notes) == ([], None, [])
+
+
+def test_a_grade_id_too_deep_to_print_is_named_by_its_type() -> None:
+    assert preflight._short(nested(5000)) == "<list nested too deeply>"
