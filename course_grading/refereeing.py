@@ -33,19 +33,27 @@ def cell_kind(cell: NotebookNode) -> str:
 
 
 def bound_names(source: str) -> set[str]:
-    """The names a cell's top-level code binds (none when it is not plain Python)."""
+    """The names a cell's top-level code binds (none when it is not plain Python); names
+    bound inside functions, classes and comprehensions are theirs, not the cell's."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return set()
-    names = set()
-    for statement in tree.body:
-        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            names.add(statement.name)
-        elif isinstance(statement, ast.Import | ast.ImportFrom):
-            names |= {(a.asname or a.name).split(".")[0] for a in statement.names}
-        names |= {n.id for n in ast.walk(statement)
-                  if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    names: set[str] = set()
+    todo: list[ast.AST] = list(tree.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+            todo += node.decorator_list  # their bodies are scopes of their own
+            continue
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        if not isinstance(node, ast.Lambda | ast.ListComp | ast.SetComp | ast.DictComp
+                          | ast.GeneratorExp):
+            todo += ast.iter_child_nodes(node)
     return names
 
 
