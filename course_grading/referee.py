@@ -40,24 +40,19 @@ EVENT = "course.referee"
 KEY_BYTES = 32
 VERDICT_FIELDS = ("nonce", "ok", "ename", "evalue", "stdout")  # ok: "1" or "0"
 _RUN, _SEAL, _TEST = b"r", b"s", b"t"
-# what a submission's code may not do once the kernel is sealed
+# what no code may do once the kernel is sealed (the referee uses none of it)
 DENIED = frozenset({"sys.settrace", "sys.setprofile", "sys.addaudithook", "sys._current_frames",
                     "sys._current_exceptions", "gc.get_objects", "gc.get_referrers",
                     "gc.get_referents", "sys.monitoring.register_callback",
                     "ctypes.dlopen", "ctypes.dlsym", "ctypes.dlsym/handle", "ctypes.cdata",
-                    "ctypes.cdata/buffer", "ctypes.call_function", "ctypes.addressof",
-                    "ctypes.string_at", "ctypes.wstring_at", "ctypes.PyObj_FromPtr",
-                    "ctypes.create_string_buffer", "ctypes.create_unicode_buffer"})
-WATCHED = DENIED | {EVENT, "compile", "code.__new__", "function.__new__"}
-VOLATILE = frozenset({"sys", "builtins", "__main__"})
-# library functions swapped for others as the kernel runs: ipykernel forwards input() to the
-# front end; pyplot sets its backend's functions when a first figure is drawn
-PER_CELL = frozenset({"getpass.getpass", "matplotlib.pyplot.draw_if_interactive",
-                      "matplotlib.pyplot.new_figure_manager", "matplotlib.pyplot.show"})
-# types whose subclasses in a submission could lie to a test's comparisons
-LYING_BASES = ("int", "float", "complex", "str", "bytes", "tuple", "list", "dict")
-ARRAY_PROTOCOLS = ("__array_function__", "__array_ufunc__", "__array__", "__array_interface__",
-                   "__array_struct__", "__array_priority__", "__torch_function__")
+                    "ctypes.cdata/buffer", "ctypes.addressof", "ctypes.string_at",
+                    "ctypes.wstring_at", "ctypes.PyObj_FromPtr", "ctypes.create_string_buffer",
+                    "ctypes.create_unicode_buffer"})
+# attributes that hand out a frame: from a frame, every caller's variables can be read
+FRAME_ATTRIBUTES = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame"})
+WATCHED = DENIED | {EVENT, "compile", "code.__new__", "function.__new__", "sys._getframe",
+                    "object.__getattr__", "ctypes.call_function"}
+CHECKS = "referee_checks.py"  # beside this file: what the referee checks around a test
 
 
 class Sealer:
@@ -118,292 +113,290 @@ def _xor(data: bytes, stream: bytes) -> bytes:
         len(data), "big")
 
 
-def _referee(key: bytes, trusted: tuple[str, ...]):  # noqa: C901 - one closure holds the state
-    """The audit hook. Everything it calls is bound here, before any student code runs: C
-    functions and types, which a submission cannot change, and this module's own builtins."""
+def _run_cell(code: object, namespace: dict, outcome: list, done: object,
+              local: object, state: dict | None) -> None:
+    """A thread's whole work: run a test's code, note how it ended, release ``done``.
+
+    The referee starts it with _thread.start_new_thread, so that nothing of the referee is on
+    this thread's stack, and this thread cannot install signal handlers (only the main thread
+    can): a submission's code that the test calls finds no way back to the referee."""
+    try:
+        if state is not None:  # Keras keeps its seeds and settings per thread
+            local.__dict__.update(state)  # type: ignore[attr-defined]
+        exec(code, namespace)  # noqa: S102 - the assignment's own test
+    except BaseException as error:  # noqa: BLE001 - the test failed: that is the verdict
+        try:
+            outcome.append((type(error).__name__, str(error)[:2000]))
+        except BaseException:  # noqa: BLE001 - a message that cannot be read
+            outcome.append((type(error).__name__, "(the error's message could not be read)"))
+    else:
+        outcome.append(None)
+    finally:
+        done.release()  # type: ignore[attr-defined]
+
+
+def _session(key: bytes, trusted: tuple[str, ...], sealed: object, checks: object,
+             interrupt: object):  # noqa: C901 - a generator: one request at a time
+    """The referee's own work, in a generator: while it waits for a request its frame is out
+    of every stack. It yields actions to the hook: ("exec", code, namespace), after which it
+    is sent how the code ended; ("publish", data); ("done",)."""
     import _hashlib
+    import _thread
     import binascii
     import builtins
-    import threading
+    import io
+    from functools import partial
     from importlib import import_module
+
+    from IPython.core.interactiveshell import InteractiveShell
 
     hmac_digest, compare = _hashlib.hmac_digest, _hashlib.compare_digest
     a2b, b2a = binascii.a2b_base64, binascii.b2a_base64
-    compile_, exec_ = builtins.compile, builtins.exec
-    get_ident, current_frames, modules = threading.get_ident, sys._current_frames, sys.modules
-    module_type, code_type = type(sys), type(_referee.__code__)
-    from IPython.core.interactiveshell import InteractiveShell
-    from IPython.display import publish_display_data
-
+    compile_, modules = builtins.compile, sys.modules
+    start_thread, new_lock = _thread.start_new_thread, _thread.allocate_lock
     builtins_at_start = dict(builtins.__dict__)
-    state = {"number": 0, "sealed": False, "inside": None, "shell": None}
-    pins: dict = {}
-    private: dict = {}
-    snapshot: dict = {"modules": {}, "classes": set(), "namespaces": []}
+    number, pins, private = 0, {}, {}
+    libraries, user = None, None
 
-    def is_trusted_file(filename: str) -> bool:
-        return filename.startswith(trusted) or filename.startswith("<frozen ")
-
-    def library_module(name: object) -> bool:
-        module = modules.get(name) if isinstance(name, str) else None
-        return isinstance(module, module_type) and is_trusted_file(
-            str(getattr(module, "__file__", None) or "<frozen builtin>"))
-
-    def code_of(value: object) -> object:
-        """The code object behind a function, method, property, partial ... or None."""
-        for _ in range(4):
-            if isinstance(value, type):
-                return None
-            for attribute in ("__func__", "fget", "func"):
-                inner = getattr(value, attribute, None)
-                if inner is not None:
-                    value = inner
-                    break
-            else:
-                break
-        code = getattr(value, "__code__", None)
-        return code if type(code) is code_type else None
-
-    def foreign(code: object, owner: object) -> bool:
-        """Code compiled from the submission: not from a library file, nor generated by a
-        library under a pseudo-file name (dataclasses, namedtuple) for a library module."""
-        filename = code.co_filename  # type: ignore[attr-defined]
-        if is_trusted_file(filename):
-            return False
-        # a pseudo-file name ("<string>") or a relative one (Cython's "x.pyx") belongs to
-        # the module the function says it is from, when that is a library's
-        return filename.startswith("/") or not library_module(owner)
-
-    def made_by_submission(value: object) -> bool:
-        """A function of the submission's code, or a class of its making."""
-        if isinstance(value, type):
-            module = getattr(value, "__module__", None)
-            return not library_module(module) or any(
-                foreign(code, module) for code in [code_of(v) for v in list(
-                    value.__dict__.values())] if code is not None)
-        code = code_of(value)
-        return code is not None and foreign(code, getattr(value, "__module__", None))
-
-    def publish(nonce: str, ok: bool, ename: str = "", evalue: str = "",
-                stdout: str = "") -> None:
+    def signed(nonce: str, ok: bool, ename: str = "", evalue: str = "",
+               stdout: str = "") -> tuple:
         fields = [nonce, "1" if ok else "0", ename, evalue, stdout]
         body = " ".join([b2a(f.encode(), newline=False).decode() for f in fields])
         mac = hmac_digest(key, b"verdict" + body.encode(), "sha256").hex()
-        publish_display_data({MIME: {"body": body, "mac": mac}})
+        return ("publish", {MIME: {"body": body, "mac": mac}})
 
-    def open_request(token: str) -> tuple | None:
-        raw = a2b(token)
-        nonce, mac, sealed = raw[:16], raw[16:48], raw[48:]
+    def opened(token: object) -> tuple | None:
+        if type(token) is not str:
+            return None
+        try:
+            raw = a2b(token)
+        except ValueError:
+            return None
+        nonce, mac, sealed_text = raw[:16], raw[16:48], raw[48:]
         if len(nonce) != 16 or not compare(
-                mac, hmac_digest(key, b"request" + nonce + sealed, "sha256")):
+                mac, hmac_digest(key, b"request" + nonce + sealed_text, "sha256")):
             return None
         stream = b"".join([hmac_digest(key, nonce + i.to_bytes(8, "big"), "sha256")
-                           for i in range((len(sealed) + 31) // 32)])[:len(sealed)]
-        plain = (int.from_bytes(sealed, "big") ^ int.from_bytes(stream, "big")).to_bytes(
-            len(sealed), "big")
-        kind, number, rest = plain[:1], int.from_bytes(plain[1:9], "big"), plain[9:]
-        if number <= state["number"]:  # an old request, replayed
+                           for i in range((len(sealed_text) + 31) // 32)])[:len(sealed_text)]
+        plain = (int.from_bytes(sealed_text, "big") ^ int.from_bytes(stream, "big")).to_bytes(
+            len(sealed_text), "big")
+        kind, count, rest = plain[:1], int.from_bytes(plain[1:9], "big"), plain[9:]
+        if count <= number:  # an old request, replayed
             return None
-        state["number"] = number
         source, *names = rest.decode().split("\0")
-        return kind, nonce.hex(), source, names
+        return kind, count, nonce.hex(), source, names
 
-    def user_namespace() -> dict:
-        if state["shell"] is None:  # the first request comes before any student code
-            state["shell"] = InteractiveShell.instance()
-        return state["shell"].user_ns
+    def keras_state() -> tuple[object, dict | None]:
+        """Keras's per-thread settings (seeds, traceback filtering) to copy to a test's thread."""
+        module = modules.get("keras.src.backend.common.global_state")
+        tracker = dict.get(checks.module_dict(module), "GLOBAL_STATE_TRACKER") \
+            if module is not None else None
+        state = checks.local_dict(tracker)
+        return (tracker, dict(state)) if state else (None, None)
 
-    def all_classes() -> list:
-        found, todo, seen = [], [object], set()
-        while todo:
-            try:
-                subclasses = type.__subclasses__(todo.pop())
-            except TypeError:
-                continue
-            for sub in subclasses:
-                if id(sub) not in seen:
-                    seen.add(id(sub))
-                    found.append(sub)
-                    todo.append(sub)
-        return found
-
-    def preload(names: list) -> None:
-        """Import what can be imported of ``names`` (dotted names; most are attributes)."""
-        for name in names:
+    def seal(names: list) -> None:
+        for name in names:  # what the tests will import, imported as the library has it
             if name and name not in modules:
                 try:
                     import_module(name)
                 except BaseException:  # noqa: BLE001, S112 - an attribute, not a module
                     continue
+        keras = modules.get("keras")
+        if keras is not None:  # its error handler reads frames, which a test may not
+            try:
+                keras.config.disable_traceback_filtering()
+            except Exception:  # noqa: BLE001, S110 - an older Keras
+                pass
 
-    def take_snapshot() -> None:
-        """The libraries as they are before the submission's code runs."""
-        snapshot["modules"] = dict(modules)
-        user = user_namespace()
-        for name, module in list(modules.items()):
-            namespace = getattr(module, "__dict__", None)
-            # sys and builtins change with every cell (IPython's hooks and traps); tests get
-            # the builtins of the start, and the learner's own namespace is theirs
-            if not isinstance(namespace, dict) or namespace is user or name in VOLATILE:
-                continue
-            snapshot["namespaces"].append((name, namespace, dict(namespace)))
-            for value in list(namespace.values()):
-                if isinstance(value, type) and getattr(value, "__module__", None) == name:
-                    snapshot["namespaces"].append(
-                        (f"{name}.{value.__qualname__}", value, dict(value.__dict__)))
-        snapshot["classes"] = {id(c) for c in all_classes()}
-
-    def replaced(where: str, before: dict, now: object) -> str:
-        for attribute, value in list(now.items()):  # type: ignore[attr-defined]
-            old = before.get(attribute)
-            if value is old:
-                continue
-            if made_by_submission(value):
-                return f"{where}.{attribute} was replaced by code of the submission"
-            # a library may wrap its own functions (torch's optimisers wrap step once)
-            if callable(old) and not isinstance(value, module_type) \
-                    and not isinstance(old, module_type) and attribute in before \
-                    and getattr(value, "__wrapped__", None) is not old \
-                    and f"{where}.{attribute}" not in PER_CELL:
-                return f"{where}.{attribute} was replaced"
-        return ""
-
-    def tampering() -> str:
-        """What the submission changed that a test relies on ('' if nothing)."""
-        for name, module in list(snapshot["modules"].items()):
-            if modules.get(name) is not module:
-                return f"sys.modules[{name!r}] was replaced"
-        for name, module in list(modules.items()):
-            namespace = getattr(module, "__dict__", None)
-            if name in snapshot["modules"] or name.split(".")[0] not in snapshot["modules"] \
-                    or not isinstance(namespace, dict):
-                continue
-            for attribute, value in list(namespace.items()):
-                if callable(value) and made_by_submission(value):
-                    return f"{name}.{attribute} is code of the submission"
-        for where, owner, before in snapshot["namespaces"]:
-            found = replaced(where, before, owner if isinstance(owner, dict) else owner.__dict__)
-            if found:
-                return found
-        for cls in all_classes():
-            if id(cls) in snapshot["classes"] or not made_by_submission(cls):
-                continue
-            bases = {base.__name__ for base in cls.__mro__[1:]}
-            if bases & {*LYING_BASES, "ndarray", "generic", "Tensor"} or any(
-                    protocol in cls.__dict__ for protocol in ARRAY_PROTOCOLS):
-                return f"the submission defines {cls.__qualname__}, an array or number type " \
-                       "of its own, which a test could not trust"
-        return ""
-
-    def busy_threads() -> str:
-        """A thread other than this one running code of the submission ('' if none)."""
-        state["inside"] = get_ident()
-        try:
-            frames = current_frames()
-        finally:
-            state["inside"] = None
-        for ident, frame in frames.items():
-            while ident != get_ident() and frame is not None:
-                if not is_trusted_file(frame.f_code.co_filename):
-                    return "a thread started by the submission was running during the test: " \
-                           "let your threads finish before the tests run"
-                frame = frame.f_back
-        return ""
-
-    def problems() -> str:
-        return (tampering() if state["sealed"] else "") or busy_threads()
-
-    def run(nonce: str, source: str, names: list) -> None:
-        namespace = user_namespace()
-        try:
-            exec_(compile_(source, "<assignment cell>", "exec", dont_inherit=True), namespace)
-        except BaseException as error:  # noqa: BLE001 - reported in the verdict
-            publish(nonce, False, type(error).__name__, str(error)[:2000])
-            return
-        finally:
-            pins.update({n: namespace[n] for n in names if n in namespace})
-        publish(nonce, True)
-
-    def test(nonce: str, source: str) -> None:
-        printed: list = []
-
-        def test_print(*values: object, sep: str | None = " ", end: str | None = "\n",
-                       file: object = None, flush: bool = False) -> None:
-            if file is not None:
-                return print(*values, sep=sep, end=end, file=file, flush=flush)
-            printed.append((" " if sep is None else sep).join([str(v) for v in values])
-                           + ("\n" if end is None else end))
-
-        problem = problems()
+    def run_test(source: str) -> tuple[bool, str, str, str]:
+        problem = libraries.tampering() or checks.busy_thread(trusted)
         if problem:
-            publish(nonce, False, "TamperingError", problem)
-            return
+            return False, "TamperingError", problem, ""
+        printed = io.StringIO()
+        test_builtins = {**builtins_at_start, "print": partial(
+            builtins_at_start["print"], file=printed)}
         # a learner's global named like a builtin (len = ...) does not reach the test either
-        user = {k: v for k, v in user_namespace().items() if k not in builtins_at_start}
-        namespace = {**user, **private, **pins,
-                     "__builtins__": {**builtins_at_start, "print": test_print}}
+        namespace = {**{k: v for k, v in user.items()
+                        if type(k) is str and k not in builtins_at_start},
+                     **private, **pins, "__builtins__": test_builtins}
         before = dict(namespace)
-        ok, ename, evalue = True, "", ""
+        outcome: list = []
+        done = new_lock()
+        done.acquire()
+        local, state = keras_state()
+        code = compile_(source, "<test>", "exec", dont_inherit=True)
+        thread = start_thread(_run_cell, (code, namespace, outcome, done, local, state))
         try:
-            exec_(compile_(source, "<test>", "exec", dont_inherit=True), namespace)
-        except BaseException as error:  # noqa: BLE001 - the test failed: that is the verdict
-            ok, ename, evalue = False, type(error).__name__, str(error)[:2000]
-        finally:
-            private.update({k: v for k, v in namespace.items()
-                            if k != "__builtins__" and before.get(k, private) is not v})
-            for gone in set(private) - set(namespace):
-                del private[gone]
-        problem = problems()
+            done.acquire()
+        except KeyboardInterrupt:  # the grader's time limit: stop the test where it is
+            interrupt(thread)
+            if not done.acquire(timeout=10):
+                return False, "KeyboardInterrupt", "interrupted: the time limit was reached", \
+                    printed.getvalue()
+        for key_, value in namespace.items():
+            if key_ != "__builtins__" and before.get(key_, before) is not value:
+                private[key_] = value
+        for gone in set(private) - set(namespace):
+            del private[gone]
+        ending = outcome[0] if outcome else ("GradingError", "the test ended without a result")
+        problem = libraries.tampering() or checks.busy_thread(trusted)
         if problem:
-            ok, ename, evalue = False, "TamperingError", problem
-        publish(nonce, ok, ename, evalue, "".join(printed)[:100_000])
+            return False, "TamperingError", problem, printed.getvalue()
+        if ending is not None:
+            return False, ending[0], ending[1], printed.getvalue()
+        return True, "", "", printed.getvalue()
+
+    token = yield None
+    while True:
+        request = opened(token)
+        if request is None:
+            token = yield ("done",)
+            continue
+        kind, number, nonce, source, names = request
+        if user is None:  # the first request comes before any student code: the real shell
+            user = InteractiveShell.instance().user_ns
+        if kind == _RUN:
+            code = compile_(source, "<assignment cell>", "exec", dont_inherit=True)
+            ending = yield ("exec", code, user)
+            pins.update({n: user[n] for n in names if n in user})
+            action = signed(nonce, ending is None, *(ending or ("", "")))
+        elif kind == _SEAL:
+            seal(names)
+            libraries = checks.Libraries(trusted, user)
+            sealed.close()  # one way: from now on the hook refuses what a test must not meet
+            action = signed(nonce, True)
+        elif kind == _TEST and libraries is not None:
+            ok, ename, evalue, stdout = run_test(source)
+            action = signed(nonce, ok, ename, evalue, stdout[:100_000])
+        else:
+            action = signed(nonce, False, "GradingError", "a test before the kernel was sealed")
+        yield action
+        token = yield ("done",)
+
+
+def _referee(key: bytes, trusted: tuple[str, ...], checks: object):  # noqa: C901
+    """The audit hook. It holds nothing that could forge a verdict: the key lives in the
+    session generator, whose frame only the referee may read; everything the hook calls is C
+    or this file's and referee_checks.py's own code, with builtins of their own."""
+    import _signal
+    import _thread
+    import ctypes
+    import io
+
+    from IPython.display import publish_display_data
+
+    main_thread, get_ident = _thread.get_ident(), _thread.get_ident
+    getsignal, setsignal, valid_signals = _signal.getsignal, _signal.signal, _signal.valid_signals
+    default_int_handler = _signal.default_int_handler
+    own_file = _referee.__code__.co_filename
+    checks_file = checks.__file__
+    set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
+    set_async_exc.argtypes = (ctypes.c_ulong, ctypes.py_object)
+    async_address = ctypes.cast(set_async_exc, ctypes.c_void_p).value
+
+    def interrupt(thread: int) -> None:
+        set_async_exc(thread, KeyboardInterrupt)
+
+    sealed = io.BytesIO()  # closed at the seal, for good
+    session = _session(key, trusted, sealed, checks, interrupt)
+    next(session)
+
+    def untrusted_callers(until: object = None, depth: int = 4) -> bool:
+        """Code of the submission among the frames calling the hook: down to the frame
+        ``until`` (returned by sys._getframe), else the first ``depth`` of them."""
+        callers = [(f, n) for f, n in checks.stack_files() if f not in (own_file, checks_file)]
+        if until is not None:
+            code = until.f_code  # type: ignore[attr-defined]
+            target = (code.co_filename, code.co_name)
+            for file, name in callers:
+                if not checks.is_trusted_file(file, trusted):
+                    return True
+                if (file, name) == target:
+                    return False
+            return True
+        return any(not checks.is_trusted_file(f, trusted) for f, _ in callers[:depth])
+
+    def serve(token: str) -> None:
+        """One request, in the main thread, with no Python signal handler able to run."""
+        saved = {}
+        for number in valid_signals():
+            try:
+                handler = getsignal(number)
+            except (OSError, ValueError):
+                continue
+            if handler is None or type(handler) is int or handler is default_int_handler:
+                continue
+            try:
+                setsignal(number, 1)  # SIG_IGN while the referee works
+            except (OSError, ValueError):
+                continue
+            saved[number] = handler
+        try:
+            action = session.send(token)
+            while action[0] != "done":
+                if action[0] == "exec":
+                    try:
+                        exec(action[1], action[2])  # noqa: S102 - an assignment's locked cell
+                        ending = None
+                    except BaseException as error:  # noqa: BLE001 - reported in the verdict
+                        ending = (type(error).__name__, str(error)[:2000])
+                    action = session.send(ending)
+                else:
+                    publish_display_data(action[1])
+                    action = session.send(None)
+        finally:
+            for number, handler in saved.items():
+                setsignal(number, handler)
+
+    def hook(event: str, args: tuple) -> None:
+        if event not in WATCHED:
+            return
+        if event == "object.__getattr__":
+            if len(args) < 2 or args[1] not in FRAME_ATTRIBUTES:
+                return
+            if args[0] is session:
+                raise AttributeError("the referee's frame is not readable")
+        if event == EVENT:
+            if len(args) == 1 and get_ident() == main_thread:
+                serve(args[0])
+            return
+        if not sealed.closed:
+            return
+        if event in DENIED:
+            raise RuntimeError(f"{event} is not allowed while grading")
+        if event == "ctypes.call_function":
+            if args and args[0] != async_address:
+                raise RuntimeError("ctypes is not allowed while grading")
+        elif event == "sys._getframe":
+            if untrusted_callers(until=args[0] if args else None):
+                raise ValueError("frames of the running code are not readable while grading")
+        elif event == "object.__getattr__":
+            if untrusted_callers():
+                raise AttributeError(f"{args[1]} is not readable while grading")
+        elif event == "compile" and len(args) > 1:
+            if compiled_from_library(args):
+                raise RuntimeError("compiling code under a library's file name is not allowed")
+        elif event == "code.__new__" and len(args) > 1:
+            if checks.is_trusted_file(args[1], trusted):
+                raise RuntimeError("making code that claims a library's file is not allowed")
+        elif event == "function.__new__" and args:
+            code = args[0]
+            if type(code).__name__ == "code" and checks.is_trusted_file(code.co_filename,
+                                                                         trusted):
+                raise RuntimeError("making functions from a library's code is not allowed")
 
     def compiled_from_library(args: tuple) -> bool:
         """compile() under a library file's name, of a source that is not that file's."""
         source, filename = args[0], args[1]
-        name = filename.decode() if isinstance(filename, bytes) else filename
-        if not isinstance(name, str) or not name.startswith(trusted):
+        name = filename.decode() if type(filename) is bytes else filename
+        if type(name) is not str or not name.startswith(trusted):
             return False
         try:
             with open(name, "rb") as file:
                 text = file.read()
         except OSError:
             return True
-        return (source.encode() if isinstance(source, str) else source) != text
-
-    def hook(event: str, args: tuple) -> None:
-        if event not in WATCHED:
-            return
-        if event == EVENT:
-            try:
-                opened = open_request(args[0]) if len(args) == 1 and isinstance(
-                    args[0], str) else None
-            except ValueError:  # not base64, not text: not a request of the grader's
-                opened = None
-            if opened is not None:
-                kind, nonce, source, names = opened
-                if kind == _RUN:
-                    run(nonce, source, names)
-                elif kind == _SEAL:
-                    preload(names)
-                    take_snapshot()
-                    state["sealed"] = True
-                    publish(nonce, True)
-                elif kind == _TEST:
-                    test(nonce, source)
-            return
-        if not state["sealed"] or state["inside"] == get_ident():
-            return
-        if event in DENIED:
-            raise RuntimeError(f"{event} is not allowed while grading")
-        if event == "compile" and len(args) > 1 and compiled_from_library(args):
-            raise RuntimeError("compiling code under a library's file name is not allowed")
-        if event == "code.__new__" and len(args) > 1 and isinstance(args[1], str) \
-                and is_trusted_file(args[1]):
-            raise RuntimeError("making code that claims a library's file is not allowed")
-        if event == "function.__new__" and args and is_trusted_file(
-                str(getattr(args[0], "co_filename", ""))):
-            raise RuntimeError("making functions from a library's code is not allowed")
+        return (source.encode() if type(source) is str else source) != text
 
     return hook
 
@@ -429,11 +422,18 @@ def main() -> None:
     if len(key) != KEY_BYTES:
         raise SystemExit("referee: no key")
     import builtins
+    import importlib.util
 
-    # the referee's closures resolve builtins in a copy no submission can reach or change
-    globals()["__builtins__"] = dict(builtins.__dict__)
-    sys.addaudithook(_referee(key, _trusted_roots()))
-    del key
+    # the referee resolves builtins in a copy no submission can reach or change
+    private = dict(builtins.__dict__)
+    globals()["__builtins__"] = private
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), CHECKS)
+    spec = importlib.util.spec_from_file_location("course_referee_checks", path)
+    checks = importlib.util.module_from_spec(spec)
+    checks.__dict__["__builtins__"] = private
+    spec.loader.exec_module(checks)
+    sys.addaudithook(_referee(key, _trusted_roots(), checks))
+    del key, checks
     from ipykernel import kernelapp
 
     sys.argv[0] = "ipykernel_launcher"

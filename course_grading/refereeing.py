@@ -131,15 +131,17 @@ class Referee:
         return self.sealer.request(_RUN, cell.source, pins)
 
     def verdict(self, outputs: list[NotebookNode], nonce: str) -> tuple[dict | None, list]:
-        """The signed verdict among ``outputs`` (or None) and the other outputs."""
-        verdict, others = None, []
+        """The signed verdict among ``outputs`` (None unless exactly one says anything about
+        this request: a second one means someone else signed) and the other outputs."""
+        verdicts, others = [], []
         for output in outputs:
             data = output.get("data", {}) if output.output_type == "display_data" else {}
             if MIME in data:
-                verdict = verdict or self.sealer.verdict(data[MIME], nonce)
+                verdicts.append(self.sealer.verdict(data[MIME], nonce))
             else:
                 others.append(output)
-        return verdict, others
+        signed = [v for v in verdicts if v is not None]
+        return (signed[0] if len(signed) == 1 else None), others
 
     def judge(self, cell: NotebookNode, kind: str, nonce: str) -> None:
         """Replace the outputs of ``cell``, run by the referee, with what its verdict says."""

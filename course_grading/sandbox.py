@@ -51,6 +51,7 @@ UID_BASE = 1_500_000_000  # + the launcher's PID: a uid no account and no other 
 ENV_PREFIX = "COURSE_SANDBOX_"
 REFEREE_KEY = f"{ENV_PREFIX}REFEREE_KEY"  # to the launcher only; the kernel reads it from a pipe
 REFEREE = str(Path(__file__).resolve().parent / "referee.py")
+REFEREE_FILES = [REFEREE, str(Path(__file__).resolve().parent / "referee_checks.py")]
 STAGE = "/tmp"  # in the launcher's own mount namespace only: the staging folder of the binds
 
 _CLONE_NEWNS = 0x00020000
@@ -263,7 +264,7 @@ def _run_sealed(limits: KernelLimits, connection_file: str, extra: list[str]) ->
     environment = kernel_environment(os.environ)
     if pipe is not None:
         environment["COURSE_REFEREE_FD"] = str(pipe)
-    binds = _stage([*visible_folders(), REFEREE], socket_dir)
+    binds = _stage([*visible_folders(), *REFEREE_FILES], socket_dir)
     command = bwrap_arguments(uid, binds, limits, environment) + [
         "--", *_kernel_command(connection_file, extra, pipe is not None)]
     child = os.fork()
