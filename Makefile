@@ -38,8 +38,10 @@ $(STAMPS)/python: pyproject.toml constraints.txt
 	@touch $@
 
 # Debian packages: dataset-fashion-mnist puts the original files where course_utils.data looks
-# first; chromium is the real browser of tests/book and tests/lab. Without apt (macOS, conda,
-# no root) the loader falls back to the Keras cache and the browser tests are skipped.
+# first; chromium is the real browser of tests/book and tests/lab; postgresql runs a class's
+# gradebook; bubblewrap seals each grading kernel (course_grading.sandbox). Without apt (macOS,
+# conda, no root) the loader falls back to the Keras cache, the browser tests are skipped, and
+# grading runs without its sandbox (with a warning).
 APT_PACKAGES := dataset-fashion-mnist chromium postgresql bubblewrap
 $(STAMPS)/apt: Makefile
 	@mkdir -p $(STAMPS)

@@ -28,11 +28,23 @@ VOLATILE = frozenset({"sys", "builtins", "__main__"})
 # front end; pyplot sets its backend's functions when a first figure is drawn
 PER_CELL = frozenset({"getpass.getpass", "matplotlib.pyplot.draw_if_interactive",
                       "matplotlib.pyplot.new_figure_manager", "matplotlib.pyplot.show"})
-# types whose subclasses in a submission could lie to a test's comparisons
-LYING_BASES = frozenset({"int", "float", "complex", "str", "bytes", "tuple", "list", "dict",
-                         "ndarray", "generic", "Tensor"})
+# types whose subclasses a submission could make lie to a test's comparisons and arithmetic
+NUMBER_BASES = frozenset({"int", "float", "complex", "str", "bytes", "tuple", "list", "dict",
+                          "Fraction", "Decimal", "Number", "Complex", "Real", "Rational",
+                          "Integral"})
+ARRAY_BASES = frozenset({"ndarray", "generic", "Tensor"})  # always suspect when subclassed
 ARRAY_PROTOCOLS = ("__array_function__", "__array_ufunc__", "__array__", "__array_interface__",
                    "__array_struct__", "__array_priority__", "__torch_function__")
+# what such a subclass would have to define to lie (a namedtuple or a dict subclass of correct
+# work defines none of these)
+LYING_METHODS = frozenset({
+    "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__bool__", "__len__",
+    "__float__", "__int__", "__index__", "__complex__", "__abs__", "__round__", "__hash__",
+    "__neg__", "__pos__", "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
+    "__truediv__", "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__",
+    "__pow__", "__rpow__", "__matmul__", "__rmatmul__", "__contains__", "__getitem__",
+    "__iter__", "__getattribute__", "__getattr__", "__instancecheck__", "__subclasscheck__",
+    "__class__", *ARRAY_PROTOCOLS})
 
 _type_dict = type.__dict__["__dict__"].__get__
 _type_module = type.__dict__["__module__"].__get__
@@ -181,13 +193,26 @@ class Libraries:
                 if found:
                     return found
         for cls in self.all_classes():
-            if id(cls) in self.classes or not self.made_by_submission(cls):
-                continue
-            bases = {_type_name(base) for base in _type_mro(cls)[1:]}
-            if bases & LYING_BASES or any(p in _type_dict(cls) for p in ARRAY_PROTOCOLS):
+            if id(cls) not in self.classes and self._lying_type(cls):
                 return f"the submission defines {_type_qualname(cls)}, an array or number " \
                        "type of its own, which a test could not trust"
         return ""
+
+    def _lying_type(self, cls: type) -> bool:
+        """A class made since the seal, not a library's named class, that could lie to a
+        test: an array type, or a number or container type that redefines how it compares,
+        computes or converts (whatever kind of object its methods are)."""
+        module = _type_module(cls)
+        home = self.modules.get(module) if type(module) is str else None
+        if issubclass(type(home), types.ModuleType) and self.library_module(module) \
+                and _module_dict(home).get(_type_name(cls)) is cls \
+                and not self.made_by_submission(cls):
+            return False  # a library's own class, imported since the seal
+        bases = {_type_name(base) for base in _type_mro(cls)[1:]}
+        own = _type_dict(cls)
+        if bases & ARRAY_BASES or any(name in own for name in ARRAY_PROTOCOLS):
+            return True
+        return bool(bases & NUMBER_BASES) and any(name in own for name in LYING_METHODS)
 
 
 def _wrapped(value: object) -> object:

@@ -184,7 +184,7 @@ def bwrap_arguments(uid: int, binds: list[tuple[str, str, bool]], limits: Kernel
     args += ["--perms", "1777", "--tmpfs", "/tmp", "--dir", WORK_DIR, "--chdir", WORK_DIR]
     for source, target, writable in binds:
         args += ["--bind" if writable else "--ro-bind", source, target]
-    args += ["--clearenv"]
+    args += ["--remount-ro", "/", "--clearenv"]  # nothing writable but /tmp and the sockets
     for key, value in sorted(environment.items()):
         args += ["--setenv", key, value]
     return args

@@ -44,6 +44,7 @@ def browser():
 # files not named here keep their collection order after these.
 LONGEST_FIRST = (
     "tests/grading_runs/test_roundtrip.py",
+    "tests/grading_runs/test_red_team.py",
     "tests/book/test_browser.py",  # builds the book first (tests/book/conftest.py)
     "book/08-next-steps.ipynb",
     "book/07-framework-comparison.ipynb",
