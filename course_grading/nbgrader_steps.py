@@ -191,7 +191,10 @@ class GuardedExecute(Execute):
         referee = self._referee
         if referee is None:  # no sandbox: the notebook's own kernel, as nbgrader runs it
             return self.execute_cell(cell, index, store_history=kind != TEST)
-        if kind != RUN and not referee.sealed:  # before any of the submission's code runs
+        if kind == RUN and not referee.sealed:  # no student code has run: IPython is intact
+            referee.before_seal(cell)
+            return self.execute_cell(cell, index, store_history=True)
+        if not referee.sealed:  # before any of the submission's code runs
             code, nonce = referee.seal(modules_used(
                 [c for c in self.nb.cells if c.cell_type == "code" and cell_kind(c) != ANSWER]))
             scratch = seal_cell(code)

@@ -17,6 +17,7 @@ import os
 import re
 import sys
 import types
+from operator import is_
 
 __all__ = ["Libraries", "busy_thread", "is_trusted_file", "local_dict", "module_dict",
            "stack_files"]
@@ -114,7 +115,8 @@ class Libraries:
         self.classes = {id(c) for c in self.all_classes()}
 
     def _remember(self, where: str, namespace: object) -> None:
-        self.namespaces.append((where, namespace, dict(namespace), [*map(id, namespace.values())]))
+        before = dict(namespace)
+        self.namespaces.append((where, namespace, before, tuple(before.values())))
 
     def library_module(self, name: object) -> bool:
         """``name`` is a module loaded from a library's file."""
@@ -187,8 +189,9 @@ class Libraries:
             for attribute, value in list(_module_dict(module).items()):
                 if callable(value) and self.made_by_submission(value):
                     return f"{name}.{attribute} is code of the submission"
-        for where, namespace, before, ids in self.namespaces:
-            if [*map(id, namespace.values())] != ids:
+        for where, namespace, before, values in self.namespaces:
+            # the same objects in the same order (identity only: no __eq__ of theirs runs)
+            if len(namespace) != len(values) or not all(map(is_, namespace.values(), values)):
                 found = self._replaced(where, before, namespace)
                 if found:
                     return found

@@ -115,20 +115,28 @@ class Referee:
         self.sealer = Sealer(key)
         self.answers = answers  # None: pin nothing (the assignment's notebook was not found)
         self.sealed = False
+        self.early_pins: set[str] = set()  # of the locked cells run before the seal
+
+    def pins(self, cell: NotebookNode) -> tuple[str, ...]:
+        """The names ``cell`` (a locked cell) binds that no answer cell of the assignment binds."""
+        return () if self.answers is None else tuple(sorted(
+            bound_names(cell.source) - self.answers))
+
+    def before_seal(self, cell: NotebookNode) -> None:
+        """A locked cell run as IPython runs it, before the seal (no student code has run)."""
+        self.early_pins |= set(self.pins(cell))
 
     def seal(self, modules: list[str]) -> tuple[str, str]:
         """The request that seals the kernel before the first answer cell, having imported
-        what it can of ``modules``."""
+        what it can of ``modules``, pinning what the locked cells before it bound."""
         self.sealed = True
-        return self.sealer.request(_SEAL, "", tuple(modules))
+        return self.sealer.request(_SEAL, "", (*modules, "", *sorted(self.early_pins)))
 
     def request(self, cell: NotebookNode, kind: str) -> tuple[str, str]:
         """The code that asks the referee to run ``cell``, and the request's nonce."""
         if kind == TEST:
             return self.sealer.request(_TEST, cell.source)
-        pins = () if self.answers is None else tuple(sorted(
-            bound_names(cell.source) - self.answers))
-        return self.sealer.request(_RUN, cell.source, pins)
+        return self.sealer.request(_RUN, cell.source, self.pins(cell))
 
     def verdict(self, outputs: list[NotebookNode], nonce: str) -> tuple[dict | None, list]:
         """The signed verdict among ``outputs`` (None unless exactly one says anything about

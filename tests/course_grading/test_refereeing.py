@@ -15,7 +15,7 @@ from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from course_grading import refereeing
-from course_grading.referee import _RUN, _TEST, MIME, Sealer
+from course_grading.referee import _RUN, _SEAL, _TEST, MIME, Sealer
 from course_grading.refereeing import (
     ANSWER,
     RUN,
@@ -332,3 +332,12 @@ def test_a_run_cell_without_a_verdict_drops_kernel_errors(fresh_referee: Referee
 def test_the_signing_helper_matches_the_sealers_check() -> None:
     opened = Sealer(KEY).verdict(signed(NONCE, False, "E", "v", "out")["data"][MIME], NONCE)
     assert opened == {"nonce": NONCE, "ok": "0", "ename": "E", "evalue": "v", "stdout": "out"}
+
+
+def test_the_seal_imports_the_modules_then_pins_what_locked_cells_bound_before_it(
+        fresh_referee: Referee, recorded_requests: list[tuple]) -> None:
+    fresh_referee.before_seal(locked_cell("import numpy as np\nx_check = np.ones(3)\nout = 1\n"))
+    assert not fresh_referee.sealed
+    fresh_referee.seal(["numpy", "numpy.testing"])
+    assert fresh_referee.sealed
+    assert recorded_requests == [(_SEAL, "", ("numpy", "numpy.testing", "", "np", "x_check"))]
