@@ -1,8 +1,9 @@
 """What the kernel's referee checks around a test (:mod:`course_grading.referee`).
 
 The libraries as they were when the kernel was sealed, and what the submission changed since
-(:class:`Libraries`); threads running code of the submission (:func:`busy_thread`); the files
-of the frames on the current thread's stack (:func:`stack_files`). Everything here reads
+(:class:`Libraries`); threads running code of the submission (:func:`busy_thread`, from
+faulthandler's text of every stack: no frame objects); :func:`stack_files` shows a thread's
+stack the same way (the tests use it). Everything here reads
 objects through C functions and descriptors only (never ``getattr`` on an unknown object,
 ``isinstance`` or ``==``), so that inspecting a submission's objects never runs its code.
 The referee loads this file on its own, inside the sandbox, with builtins of its own.
