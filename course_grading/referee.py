@@ -411,11 +411,14 @@ def _referee(key: bytes, trusted: tuple[str, ...], checks: object):  # noqa: C90
 
 
 def _trusted_roots() -> tuple[str, ...]:
-    """Where library code lives: the environment, its base Python, course_utils."""
+    """Where library code lives: the environment, its base Python, every folder on the path
+    at the start (``python -I``: neither the working folder nor PYTHONPATH; a class hub's
+    copy of Python reaches the course's packages through a .pth file), course_utils."""
     import importlib.util
     import os
 
-    roots = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.abspath(__file__))}
+    roots = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.abspath(__file__)),
+             *(p for p in sys.path if p and os.path.isdir(p))}
     spec = importlib.util.find_spec("course_utils")
     roots |= set(spec.submodule_search_locations or []) if spec else set()
     return tuple(os.path.realpath(r).rstrip("/") + "/" for r in roots)
