@@ -76,7 +76,7 @@ c.TruncateOutputs.max_chars = 100_000
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "course_grading.nbgrader_steps.HideHiddenTestTracebacks",
-    "course_grading.nbgrader_steps.RemoveQuotedHiddenTests",
+    "course_grading.feedback_steps.RemoveQuotedHiddenTests",
     "nbgrader.preprocessors.ClearHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
@@ -89,4 +89,4 @@ c.GenerateFeedback.preprocessors = [
 # own templates render Markdown *cells* without it, so SanitizeForHtml shows a Markdown cell
 # that holds anything but plain Markdown as text, and drops rich outputs with TeX links.
 c.HTMLExporter.sanitize_html = True
-c.HTMLExporter.preprocessors = ["course_grading.nbgrader_steps.SanitizeForHtml"]
+c.HTMLExporter.preprocessors = ["course_grading.feedback_steps.SanitizeForHtml"]
