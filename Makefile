@@ -11,6 +11,7 @@ STAMPS := .make
 # nbgrader and jupyter-book call helper programs by name: the venv's scripts come first.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 2
+export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONHASHSEED := 0
 # notebooks show figures through the kernel's inline backend; a non-interactive MPLBACKEND hides them
 unexport MPLBACKEND
@@ -31,10 +32,12 @@ $(STAMPS)/python: pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
-	@# the kernel of the learners' JupyterLab starts with TensorFlow's C++ start-up messages off,
-	@# even before course_utils is imported and however JupyterLab was started
+	@# the kernel of the learners' JupyterLab starts with TensorFlow's C++ start-up messages and
+	@# oneDNN's custom operations off, even before course_utils is imported and however
+	@# JupyterLab was started (course_utils/repro.py says why)
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 \
-	  --display-name "Python 3 (ipykernel)" --env TF_CPP_MIN_LOG_LEVEL 2 >/dev/null
+	  --display-name "Python 3 (ipykernel)" --env TF_CPP_MIN_LOG_LEVEL 2 \
+	  --env TF_ENABLE_ONEDNN_OPTS 0 >/dev/null
 	@touch $@
 
 # Debian packages: dataset-fashion-mnist puts the original files where course_utils.data looks

@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from course_utils import repro
+
 __all__ = ["GENERATED_KEY", "quick_parser", "report_header", "write_report"]
 
 GENERATED_KEY = "generated_by"
@@ -39,4 +41,5 @@ def report_header(quick: bool) -> dict[str, Any]:
 
     return {"created": datetime.now(UTC).isoformat(timespec="seconds"), "quick": quick,
             "machine": {"python": platform.python_version(), "tensorflow": tf.__version__,
-                        "keras": keras.__version__, "processor": platform.machine()}}
+                        "keras": keras.__version__, "processor": platform.machine(),
+                        "cpu": repro.cpu_signature()}}

@@ -265,7 +265,8 @@ def user_python(folder: Path) -> tuple[Path, dict[str, str]]:
     variables = {"LD_LIBRARY_PATH": str(base / "lib")}
     subprocess.run([str(python), "-m", "ipykernel", "install", "--prefix", str(environment),
                     "--name", "python3", "--display-name", "Python 3 (ipykernel)",
-                    "--env", "TF_CPP_MIN_LOG_LEVEL", "2"], check=True, capture_output=True,
+                    "--env", "TF_CPP_MIN_LOG_LEVEL", "2",
+                    "--env", "TF_ENABLE_ONEDNN_OPTS", "0"], check=True, capture_output=True,
                    env={**os.environ, **variables})
     return python, variables
 

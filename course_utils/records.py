@@ -1,4 +1,4 @@
-"""Recorded runs: the per-image results that benchmark JSON files store as compact text.
+"""Recorded runs: per-image results stored as compact text, and whether a page's run is a record's.
 
 A paired comparison of two networks needs to know which images each classified correctly. The
 scripts under ``benchmarks/`` record that as the bits of ``numpy.packbits``, base64-encoded (one
@@ -8,10 +8,17 @@ byte per eight images), and predicted classes as one base64-encoded byte per ima
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["decode_correct", "decode_labels", "encode_correct", "encode_labels"]
+from course_utils import repro
+
+__all__ = ["decode_correct", "decode_labels", "encode_correct", "encode_labels", "matches_record"]
+
+SAME_CPU_TOLERANCE = 2e-3  # the same arithmetic: equal to the third decimal
+FIRST_EPOCH_TOLERANCE = 0.02  # another CPU: other last digits, still the same first epoch ...
+DRIFT_TOLERANCE = 0.3  # ... after which training amplifies them, most in an overfitting run
 
 
 def encode_correct(correct: np.ndarray) -> str:
@@ -38,3 +45,20 @@ def encode_labels(labels: np.ndarray) -> str:
 def decode_labels(text: str) -> np.ndarray:
     """The labels that ``encode_labels`` wrote, as integers."""
     return np.frombuffer(base64.b64decode(text), dtype=np.uint8).astype(np.int64)
+
+
+def matches_record(recorded: Sequence[float], page: Sequence[float], *,
+                   recorded_cpu: str | None) -> bool:
+    """Whether a page's per-epoch curve is the recorded run's, as closely as this CPU allows.
+
+    On the CPU that made the record (``recorded_cpu``) the two agree to the third decimal; on
+    another, the first epoch agrees and the rest may drift, as chapter 2 explains.
+    """
+    recorded, page = np.asarray(recorded, dtype=float), np.asarray(page, dtype=float)
+    if recorded.shape != page.shape or recorded.ndim != 1 or not recorded.size:
+        raise ValueError("two curves of the same number of epochs are needed, got "
+                         f"{recorded.shape} and {page.shape}")
+    if recorded_cpu == repro.cpu_signature():
+        return bool(np.allclose(recorded, page, rtol=0, atol=SAME_CPU_TOLERANCE))
+    return bool(abs(recorded[0] - page[0]) <= FIRST_EPOCH_TOLERANCE
+                and np.allclose(recorded, page, rtol=0, atol=DRIFT_TOLERANCE))

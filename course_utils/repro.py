@@ -15,14 +15,21 @@ kernels are another matter — there, pass ``strict_determinism=True``.
 from __future__ import annotations
 
 import os
+import platform
+from pathlib import Path
 
-__all__ = ["DEFAULT_SEED", "configure_environment", "op_determinism_enabled", "set_seed"]
+__all__ = ["DEFAULT_SEED", "configure_environment", "cpu_signature", "op_determinism_enabled",
+           "set_seed"]
 
 DEFAULT_SEED = 42
 
 COURSE_ENVIRONMENT = {
     # Hide TensorFlow's C++ start-up chatter (INFO and WARNING); errors still show.
     "TF_CPP_MIN_LOG_LEVEL": "2",
+    # oneDNN's custom operations switch on by themselves only on some CPUs (those with AVX-512
+    # VNNI, for one), change the last digits there and announce it on stderr whatever the log
+    # level: off, every x86 CPU runs TensorFlow's own kernels.
+    "TF_ENABLE_ONEDNN_OPTS": "0",
     # Inherited by every subprocess (a new kernel, a data-loader worker): stable hash order.
     "PYTHONHASHSEED": "0",
     # The course is written for the TensorFlow backend unless a learner picks another on purpose.
@@ -64,3 +71,24 @@ def op_determinism_enabled() -> bool:
     from tensorflow.python.framework.config import is_op_determinism_enabled
 
     return bool(is_op_determinism_enabled())
+
+
+# the instruction-set extensions that decide which arithmetic kernels a CPU runs
+ARITHMETIC_FLAGS = ("avx", "avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile")
+
+
+def cpu_signature(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The CPU's model and arithmetic extensions: two machines that print the same one train alike.
+
+    Read from ``/proc/cpuinfo`` on Linux; elsewhere, what ``platform`` knows of the processor.
+    """
+    try:
+        lines = cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        lines = []
+    fields = dict(line.split(":", 1) for line in lines if ":" in line)  # the last CPU's fields
+    fields = {key.strip(): value.strip() for key, value in fields.items()}
+    if "model name" not in fields:
+        return platform.processor() or platform.machine()
+    flags = set(fields.get("flags", "").split())
+    return " ".join([fields["model name"], *(flag for flag in ARITHMETIC_FLAGS if flag in flags)])

@@ -43,6 +43,7 @@ c.Spawner.environment = {
     "COURSE_ID": settings["course_id"],
     "COURSE_EXCHANGE": settings["exchange"],
     "TF_CPP_MIN_LOG_LEVEL": "2",
+    "TF_ENABLE_ONEDNN_OPTS": "0",
     **settings["python_environment"],
 }
 

@@ -1,11 +1,11 @@
-"""course_utils.records: the compact text of recorded per-image results."""
+"""course_utils.records: the compact text of recorded per-image results, and matching a record."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from course_utils import records
+from course_utils import records, repro
 
 
 @pytest.mark.parametrize("n", [1, 7, 8, 9, 10_000])
@@ -34,3 +34,23 @@ def test_labels_round_trip_as_one_byte_each() -> None:
 def test_labels_outside_a_byte_are_refused(labels: list[int]) -> None:
     with pytest.raises(ValueError, match="between 0 and 255"):
         records.encode_labels(np.array(labels))
+
+
+def test_a_record_of_this_cpu_must_match_to_the_third_decimal():
+    here = repro.cpu_signature()
+    curve = [0.9, 0.7, 0.6]
+    assert records.matches_record(curve, [0.9005, 0.7, 0.6015], recorded_cpu=here)
+    assert not records.matches_record(curve, [0.9, 0.7, 0.61], recorded_cpu=here)
+
+
+def test_a_record_of_another_cpu_must_share_the_first_epoch_and_may_drift_after_it():
+    curve = [0.9, 0.7, 0.6]
+    assert records.matches_record(curve, [0.91, 0.8, 0.85], recorded_cpu="another CPU")
+    assert not records.matches_record(curve, [0.95, 0.7, 0.6], recorded_cpu="another CPU")
+    assert not records.matches_record(curve, [0.9, 0.7, 1.0], recorded_cpu=None)
+
+
+@pytest.mark.parametrize("page", [[0.9, 0.7], [], [[0.9, 0.7, 0.6]]])
+def test_curves_of_other_lengths_are_refused(page):
+    with pytest.raises(ValueError, match="same number of epochs"):
+        records.matches_record([0.9, 0.7, 0.6] if page else [], page, recorded_cpu=None)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import random
 import subprocess
 import sys
@@ -130,7 +131,8 @@ def test_configure_environment_keeps_user_values(monkeypatch, key, user_value):
 
 @pytest.mark.parametrize(
     ("key", "course_value"),
-    [("TF_CPP_MIN_LOG_LEVEL", "2"), ("PYTHONHASHSEED", "0"), ("KERAS_BACKEND", "tensorflow")],
+    [("TF_CPP_MIN_LOG_LEVEL", "2"), ("TF_ENABLE_ONEDNN_OPTS", "0"), ("PYTHONHASHSEED", "0"),
+     ("KERAS_BACKEND", "tensorflow")],
 )
 def test_configure_environment_sets_unset_values(monkeypatch, key, course_value):
     monkeypatch.delenv(key, raising=False)
@@ -147,3 +149,23 @@ def test_importing_course_utils_sets_the_environment_in_a_fresh_interpreter():
     )
     child = json.loads(result.stdout)
     assert {key: child.get(key) for key in repro.COURSE_ENVIRONMENT} == repro.COURSE_ENVIRONMENT
+
+
+def test_cpu_signature_names_the_model_and_its_arithmetic_extensions(tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: Example CPU 9000\n"
+                       "flags\t\t: fpu sse2 avx avx2 fma avx512f avx512_vnni\n\n"
+                       "processor\t: 1\nmodel name\t: Example CPU 9000\n"
+                       "flags\t\t: fpu sse2 avx avx2 fma avx512f avx512_vnni\n")
+    assert repro.cpu_signature(cpuinfo) == "Example CPU 9000 avx avx2 fma avx512f avx512_vnni"
+
+
+def test_cpu_signature_tells_apart_cpus_of_one_name_with_other_extensions(tmp_path):
+    with_vnni, without = tmp_path / "a", tmp_path / "b"
+    with_vnni.write_text("model name\t: AMD EPYC\nflags\t: avx avx2 avx512f avx512_vnni\n")
+    without.write_text("model name\t: AMD EPYC\nflags\t: avx avx2\n")
+    assert repro.cpu_signature(with_vnni) != repro.cpu_signature(without)
+
+
+def test_cpu_signature_without_cpuinfo_falls_back_to_the_platform(tmp_path):
+    assert repro.cpu_signature(tmp_path / "missing") == (platform.processor() or platform.machine())

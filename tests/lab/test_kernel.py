@@ -1,9 +1,9 @@
 """The learners' kernel: importing Keras shows no TensorFlow start-up messages on stderr.
 
 JupyterLab starts the ``python3`` kernel of the course's environment, whose kernel spec (written
-by ``make setup``) sets ``TF_CPP_MIN_LOG_LEVEL``. The kernel is started here with that variable
-removed from the environment, as a JupyterLab started outside ``make lab`` would start it, and a
-cell imports Keras before anything of the course.
+by ``make setup``) sets ``TF_CPP_MIN_LOG_LEVEL`` and ``TF_ENABLE_ONEDNN_OPTS``. The kernel is
+started here with those variables removed from the environment, as a JupyterLab started outside
+``make lab`` would start it, and a cell imports Keras before anything of the course.
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ def test_importing_keras_first_writes_nothing_to_stderr() -> None:
     # without PYTEST_CURRENT_TEST too: with it, ipykernel does not forward what C++ code writes
     # to the process's stderr into the notebook, as it does in JupyterLab
     env = {key: value for key, value in os.environ.items()
-           if key != "TF_CPP_MIN_LOG_LEVEL" and not key.startswith("PYTEST_")}
+           if key not in ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS")
+           and not key.startswith("PYTEST_")}
     manager, client = start_new_kernel(kernel_name="python3", env=env)
     try:
         streams = run(client, "import keras\nimport tensorflow as tf\n"
