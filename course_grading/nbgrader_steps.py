@@ -141,6 +141,11 @@ class GuardedExecute(Execute):
             self.timeout = self._cell_timeout
             self._after_kernel()
 
+    def _cleanup_kernel(self) -> None:
+        if self._launcher is not None:  # at once: nothing is left to run in the kernel
+            sandbox.stop(self._launcher)
+        super()._cleanup_kernel()
+
     def _after_kernel(self) -> None:
         """Nothing of the kernel may outlive it: check its control groups, remove its sockets."""
         if self._launcher is not None:

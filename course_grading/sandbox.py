@@ -17,7 +17,9 @@ can be made (:func:`can_isolate`), this launcher:
    checkouts, the course's ``solutions/`` or gradebook); no network at all (the grader talks to
    the kernel over Unix sockets in the socket folder, jupyter_client's ``ipc`` transport);
    the environment holds only ``KEPT_VARIABLES``;
-4. when the kernel ends, kills whatever is left in its control groups and removes them. The
+4. when the kernel ends (at the end of grading the grader stops it at once, :func:`stop`:
+   SIGTERM to the launcher, no graceful shutdown), kills whatever is left in its control groups
+   and removes them. The
    PID namespace already ends every process the kernel started when the kernel ends; the grader
    checks it again afterwards (:func:`leftovers`).
 
@@ -33,6 +35,7 @@ import importlib.util
 import json
 import os
 import resource
+import select
 import shutil
 import signal
 import sys
@@ -105,6 +108,22 @@ def isolation_warning() -> str:
 def group_name(launcher_pid: int) -> str:
     """The control groups' name of the kernel started by the launcher ``launcher_pid``."""
     return f"kernel-{launcher_pid}"
+
+
+def stop(launcher_pid: int, timeout: float = 5.0) -> None:
+    """Stop a kernel at once (no graceful shutdown: no atexit hook of the submission runs):
+    its launcher kills the sandbox, removes its groups and exits; wait for that."""
+    try:
+        pidfd = os.pidfd_open(launcher_pid)
+    except ProcessLookupError:
+        return
+    try:
+        signal.pidfd_send_signal(pidfd, signal.SIGTERM)
+        select.select([pidfd], [], [], timeout)  # readable once the launcher has exited
+    except ProcessLookupError:
+        pass
+    finally:
+        os.close(pidfd)
 
 
 def leftovers(launcher_pid: int) -> set[int]:

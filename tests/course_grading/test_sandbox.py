@@ -4,6 +4,9 @@ tests/course_grading/test_sealed_kernel.py and tests/grading_runs/."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
 
 from course_grading import sandbox
 
@@ -58,3 +61,33 @@ def test_bwrap_gets_every_namespace_a_capped_tmp_and_a_clean_environment() -> No
     assert "--ro-bind /tmp/0 /opt/env" in text and "--bind /tmp/1 /run/sockets" in text
     assert "--clearenv --setenv HOME /tmp" in text
     assert "/home" not in args and "/run" not in args and "/proc/self" not in text
+
+
+LAUNCHER = """
+import signal, sys, time
+signal.signal(signal.SIGTERM, lambda *_: (open(sys.argv[1], "w").write("cleaned up"), sys.exit(0)))
+print("ready", flush=True)
+time.sleep(60)
+"""
+
+
+def test_stop_asks_the_launcher_to_clean_up_and_waits_for_it(tmp_path) -> None:
+    marker = tmp_path / "marker"
+    launcher = subprocess.Popen([sys.executable, "-c", LAUNCHER, str(marker)],
+                                stdout=subprocess.PIPE, text=True)
+    try:
+        assert launcher.stdout.readline() == "ready\n"
+        started = time.monotonic()
+        sandbox.stop(launcher.pid)
+        assert time.monotonic() - started < 4  # it returned when the launcher ended
+        assert launcher.wait(timeout=1) == 0
+        assert marker.read_text() == "cleaned up"
+    finally:
+        launcher.kill()
+        launcher.wait()
+
+
+def test_stop_of_a_launcher_already_gone_returns() -> None:
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    sandbox.stop(gone.pid)
