@@ -98,11 +98,12 @@ check: setup  ## the quick loop: lint and every fast unit test (about a minute)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) -q -m "not slow" $(UNIT_TESTS)
 
-# make test: a test file or notebook per process at a time, longest first (tests/conftest.py).
+# make test: a test file or notebook per process at a time, longest first (tests/conftest.py);
+# its CPU time is printed at the end (budget: 15 CPU-minutes, user + system)
 test: setup  ## every check: lint, units, grading runs, book + browser, JupyterLab, nbval lessons
 	$(BIN)/ruff check .
 	$(BIN)/python -m course_authoring check $(LESSONS)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=15 \
+	$(BIN)/python -m course_authoring.cpu_time $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=15 \
 	  -p tests.lessons.nbval_plugin --nbval --nbval-current-env \
 	  --nbval-sanitize-with tests/lessons/sanitize.cfg \
 	  tests $(LESSONS)

@@ -1,4 +1,5 @@
-"""Helpers shared by the test folders: the repository root (computed once) and scratch courses."""
+"""Helpers shared by the test folders: the repository root (computed once), scratch courses,
+the book's pages, and Jupyter folders of a test's own."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import nbformat
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 SOLUTION_MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*\n", flags=re.MULTILINE)
@@ -51,3 +53,25 @@ def submit(course: Path, student: str, assignment: str, notebook: nbformat.Noteb
     folder = course / "submitted" / student / assignment
     folder.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, folder / f"{assignment}.ipynb")
+
+
+def toc_files() -> list[str]:
+    """Every page of the table of contents, as paths without suffix (book/intro, ...)."""
+    toc = yaml.safe_load((REPO / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [chapter["file"] for chapter in part["chapters"]]
+    return files
+
+
+def own_jupyter_folders(root: Path) -> dict[str, str]:
+    """Environment variables that give a Jupyter server or kernel started by a test folders
+    under ``root`` for its user settings, workspaces, runtime files and IPython profile, so
+    that nothing saved on the maintainer's machine (a JupyterLab workspace in ~/.jupyter)
+    changes what the test sees. The environment's own kernels and extensions still count."""
+    folders = {"JUPYTER_CONFIG_DIR": "config", "JUPYTER_DATA_DIR": "data",
+               "JUPYTER_RUNTIME_DIR": "runtime", "JUPYTERLAB_SETTINGS_DIR": "lab-settings",
+               "JUPYTERLAB_WORKSPACES_DIR": "lab-workspaces", "IPYTHONDIR": "ipython"}
+    for name in folders.values():
+        (root / name).mkdir(parents=True, exist_ok=True)
+    return {variable: str(root / name) for variable, name in folders.items()}

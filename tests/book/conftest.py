@@ -14,18 +14,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-import yaml
 
 from tests.support import REPO
-
-
-def toc_files() -> list[str]:
-    """Every page of the table of contents, as paths without suffix (book/intro, ...)."""
-    toc = yaml.safe_load((REPO / "_toc.yml").read_text())
-    files = [toc["root"]]
-    for part in toc.get("parts", []):
-        files += [chapter["file"] for chapter in part["chapters"]]
-    return files
 
 
 @pytest.fixture(scope="session")

@@ -18,8 +18,7 @@ import nbformat
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.book.conftest import toc_files
-from tests.support import REPO
+from tests.support import REPO, toc_files
 
 pytestmark = pytest.mark.slow
 PAGES = toc_files()

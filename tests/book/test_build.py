@@ -12,8 +12,7 @@ import nbformat
 import pytest
 import yaml
 
-from tests.book.conftest import toc_files
-from tests.support import REPO
+from tests.support import REPO, toc_files
 
 pytestmark = pytest.mark.slow
 

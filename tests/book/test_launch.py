@@ -12,8 +12,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import yaml
 
-from tests.book.conftest import toc_files
-from tests.support import REPO
+from tests.support import REPO, toc_files
 
 pytestmark = pytest.mark.slow
 

@@ -13,6 +13,7 @@ from course_authoring.benchmark_reports import (
     report_header,
     write_report,
 )
+from course_utils import repro
 from tests.support import REPO
 
 
@@ -43,4 +44,5 @@ def test_the_quick_parser_takes_an_output_and_a_smoke_test_flag(tmp_path: Path) 
 def test_a_report_header_says_when_whether_quick_and_on_which_versions() -> None:
     header = report_header(quick=True)
     assert header["quick"] is True and header["created"][:2] == "20"
-    assert set(header["machine"]) == {"python", "tensorflow", "keras", "processor"}
+    assert set(header["machine"]) == {"python", "tensorflow", "keras", "processor", "cpu"}
+    assert header["machine"]["cpu"] == repro.cpu_signature()  # what records.matches_record reads

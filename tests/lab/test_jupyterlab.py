@@ -23,7 +23,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests.support import REPO
+from tests.support import REPO, own_jupyter_folders
 
 EXERCISE = "notebooks/01-concepts/01-concepts.ipynb"
 TOKEN = "course-test-token"
@@ -60,8 +60,10 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     if os.geteuid() == 0:
         command.append("--allow-root")
     # as `make lab` starts it: nbgrader's instructor tools off (jupyter/learner/)
+    # and with settings, workspaces and runtime folders of its own, none of this machine's
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-           "JUPYTER_CONFIG_PATH": str(REPO / "jupyter" / "learner")}
+           "JUPYTER_CONFIG_PATH": str(REPO / "jupyter" / "learner"),
+           **own_jupyter_folders(tmp_path_factory.mktemp("jupyter"))}
     log = (root / "lab.log").open("w")
     server = subprocess.Popen(command, cwd=root, stdout=log, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"

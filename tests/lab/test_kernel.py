@@ -13,6 +13,8 @@ import os
 import pytest
 from jupyter_client.manager import start_new_kernel
 
+from tests.support import own_jupyter_folders
+
 pytestmark = pytest.mark.slow
 
 
@@ -37,12 +39,12 @@ def run(client, *cells: str) -> dict[str, str]:
     return streams
 
 
-def test_importing_keras_first_writes_nothing_to_stderr() -> None:
+def test_importing_keras_first_writes_nothing_to_stderr(tmp_path) -> None:
     # without PYTEST_CURRENT_TEST too: with it, ipykernel does not forward what C++ code writes
     # to the process's stderr into the notebook, as it does in JupyterLab
     env = {key: value for key, value in os.environ.items()
            if key not in ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS")
-           and not key.startswith("PYTEST_")}
+           and not key.startswith("PYTEST_")} | own_jupyter_folders(tmp_path)
     manager, client = start_new_kernel(kernel_name="python3", env=env)
     try:
         streams = run(client, "import keras\nimport tensorflow as tf\n"
