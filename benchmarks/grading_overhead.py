@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 from course_authoring.benchmark_reports import write_report
+from course_authoring.cpu_time import machine_cpu_seconds
 from course_grading import sandbox
 from course_grading.autograde import RunLimits, autograde
 
@@ -66,21 +67,15 @@ def stock_nbgrader(root: Path) -> None:
     run("generate_feedback", ASSIGNMENT, "--force")
 
 
-def _machine_cpu() -> float:
-    """CPU seconds the whole machine has spent (user + system, every process): on an idle
-    machine, the run's, the sandboxed kernels included (their time never reaches getrusage)."""
-    user, nice, system = (int(field) for field in
-                          Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:4])
-    return (user + nice + system) / os.sysconf("SC_CLK_TCK")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=6)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     seconds: dict[str, float] = {}
-    cpu: dict[str, float] = {}  # CPU seconds of the machine: steadier than wall time
+    # CPU seconds of the whole machine (steadier than wall time), the sandboxed kernels included:
+    # their time never reaches getrusage
+    cpu: dict[str, float] = {}
     configurations = {"without": None, "with": RunLimits(),
                       "with, no sandbox kernel": RunLimits(sandbox=False)}
     with tempfile.TemporaryDirectory(prefix="grading-overhead-") as scratch:
@@ -88,13 +83,13 @@ def main() -> None:
             for name, limits in configurations.items():
                 root = Path(scratch) / f"{round_}-{len(seconds)}-{name.replace(' ', '')}"
                 course = make_class(root, args.students, STOCK_CONFIG if limits is None else None)
-                start, cpu_start = time.perf_counter(), _machine_cpu()
+                start, cpu_start = time.perf_counter(), machine_cpu_seconds()
                 if limits is None:
                     stock_nbgrader(course)
                 else:
                     scores = autograde(course, [ASSIGNMENT], limits)
                     assert [s.score for s in scores] == [10.0] * args.students, scores
-                elapsed, used = time.perf_counter() - start, _machine_cpu() - cpu_start
+                elapsed, used = time.perf_counter() - start, machine_cpu_seconds() - cpu_start
                 seconds[name] = min(seconds.get(name, elapsed), elapsed)
                 cpu[name] = min(cpu.get(name, used), used)
     result = {
