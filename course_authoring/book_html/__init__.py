@@ -10,13 +10,21 @@ from typing import Any
 
 from sphinx.application import Sphinx
 
-from course_authoring.book_html import description, icons, scripts, study_time, worked_solutions
+from course_authoring.book_html import (
+    description,
+    icons,
+    scripts,
+    sidebar_toggles,
+    study_time,
+    worked_solutions,
+)
 
-__all__ = ["description", "icons", "scripts", "setup", "study_time", "worked_solutions"]
+__all__ = ["description", "icons", "scripts", "setup", "sidebar_toggles", "study_time",
+           "worked_solutions"]
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    """Register the handlers and the directive of the five modules."""
+    """Register the handlers and the directive of the six modules."""
     # after sphinx.ext.mathjax (priority 500), which adds MathJax during the same event
     app.connect("html-page-context", scripts.one_tag_per_script, priority=900)
     app.connect("html-page-context", scripts.mathjax_only_with_maths, priority=900)
@@ -24,6 +32,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("html-page-context", scripts.mathjax_after_first_paint, priority=900)
     app.connect("html-page-context", description.add_meta_description)
     app.connect("builder-inited", icons.register_filter)
+    app.connect("builder-inited", sidebar_toggles.register_filter)
     app.add_config_value("course_worked_solutions", True, "env", types=[bool])
     app.connect("doctree-read", worked_solutions.append_worked_solution)
     study_time.setup_directive(app)

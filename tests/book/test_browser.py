@@ -337,3 +337,55 @@ def test_exercise_page_ends_with_a_closed_worked_solution_without_hidden_tests(
         lines = [line.strip() for line in test_code.splitlines()
                  if len(line.strip()) > 25 and line.strip() not in answers]
         assert lines and not any(line in shown for line in lines)
+
+
+SIDEBAR_PAGE = "book/04-baseline-mlp"
+DIALOG_OPEN_JS = "id => document.getElementById(id).open"
+
+
+def test_a_phone_opens_the_chapter_list_by_tap_and_follows_a_link_in_it(browser, book_url) -> None:
+    page = browser.new_page(viewport=PHONE, has_touch=True)
+    try:
+        page.goto(f"{book_url}/{SIDEBAR_PAGE}.html", wait_until="load")
+        assert page.evaluate("() => document.querySelectorAll('.primary-toggle').length") == 1
+        page.locator(".primary-toggle").tap()
+        page.wait_for_function(DIALOG_OPEN_JS, arg="pst-primary-sidebar-modal", timeout=5_000)
+        link = page.locator("#pst-primary-sidebar-modal a[href*='05-evaluation']").first
+        assert link.is_visible()
+        link.tap()
+        page.wait_for_url(re.compile(r".*/book/05-evaluation\.html"), timeout=10_000)
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize(("toggle", "dialog"), [
+    (".primary-toggle", "pst-primary-sidebar-modal"),
+    (".secondary-toggle", "pst-secondary-sidebar-modal")])
+def test_a_phone_opens_and_closes_each_sidebar_from_the_keyboard(browser, book_url, toggle,
+                                                                  dialog) -> None:
+    page = browser.new_page(viewport=PHONE)
+    try:
+        page.goto(f"{book_url}/{SIDEBAR_PAGE}.html", wait_until="load")
+        page.locator(toggle).focus()
+        page.keyboard.press("Enter")
+        page.wait_for_function(DIALOG_OPEN_JS, arg=dialog, timeout=5_000)
+        page.keyboard.press("Escape")
+        page.wait_for_function(f"id => !({DIALOG_OPEN_JS.split('=> ')[1]})", arg=dialog,
+                               timeout=5_000)
+    finally:
+        page.close()
+
+
+def test_on_a_wide_screen_the_toggle_hides_and_shows_the_chapter_list(browser, book_url) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    visibility = "() => getComputedStyle(document.getElementById('pst-primary-sidebar')).visibility"
+    try:
+        page.goto(f"{book_url}/{SIDEBAR_PAGE}.html", wait_until="load")
+        assert page.evaluate(visibility) == "visible"
+        page.locator(".primary-toggle").click()
+        page.wait_for_function(f"() => ({visibility})() === 'hidden'", timeout=5_000)
+        page.locator(".primary-toggle").click()
+        page.wait_for_function(f"() => ({visibility})() === 'visible'", timeout=5_000)
+        assert not page.evaluate(DIALOG_OPEN_JS, "pst-primary-sidebar-modal")
+    finally:
+        page.close()
