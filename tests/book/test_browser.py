@@ -389,3 +389,35 @@ def test_on_a_wide_screen_the_toggle_hides_and_shows_the_chapter_list(browser, b
         assert not page.evaluate(DIALOG_OPEN_JS, "pst-primary-sidebar-modal")
     finally:
         page.close()
+
+
+FOCUSED_CONTROL_JS = """() => {
+    const element = document.activeElement;
+    if (!element.closest('.bd-header, .bd-header-article')) return null;
+    const style = getComputedStyle(element);
+    const outline = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0;
+    const ring = /rgba?\\((?!0, 0, 0, 0\\))[^)]*\\) 0px 0px 0px [1-9]/.test(style.boxShadow);
+    return {name: element.getAttribute('aria-label') || element.title || element.textContent.trim(),
+            visible: outline || ring};
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_header_control_shows_where_the_keyboard_focus_is(browser, book_url,
+                                                                scheme) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
+    try:
+        page.goto(f"{book_url}/{SIDEBAR_PAGE}.html", wait_until="load")
+        page.focus(".bd-header-article .primary-toggle")  # the article header, in tab order
+        page.keyboard.press("Shift+Tab")
+        seen = {}
+        for _ in range(12):
+            page.keyboard.press("Tab")
+            control = page.evaluate(FOCUSED_CONTROL_JS)
+            if control:
+                seen[control["name"]] = control["visible"]
+        assert {"Toggle primary sidebar", "Launch interactive content",
+                "Download this page"} <= set(seen), seen
+        assert all(seen.values()), f"no visible focus on {[n for n, v in seen.items() if not v]}"
+    finally:
+        page.close()
