@@ -72,6 +72,15 @@ def test_appendix_quotes_the_committed_grading_overhead_measurement() -> None:
         assert quoted in page, f"the appendix does not quote {quoted!r} from the benchmark"
 
 
+def test_chapter_2_quotes_what_xla_saves_from_the_committed_measurement() -> None:
+    """Chapter 2's "about N times faster" is the ratio in benchmarks/xla_on_cpu.json."""
+    compile_ = json.loads((REPO / "benchmarks" / "xla_on_cpu.json").read_text())["compile"]
+    ratio = compile_["no_xla"]["median_epoch_seconds"] / compile_["xla"]["median_epoch_seconds"]
+    chapter = nbformat.read(REPO / "book" / "02-environment.ipynb", as_version=4)
+    prose = " ".join(" ".join(c.source.split()) for c in chapter.cells if c.cell_type == "markdown")
+    assert f"about {ratio:.1f} times faster" in prose
+
+
 MATHJAX_SCRIPT = "mathjax/tex-mml-chtml.js"
 
 
