@@ -69,6 +69,7 @@ from course_grading.fingerprints import (
     write_record,
 )
 from course_grading.gradebook import (
+    check_reachable,
     db_url,
     graded_students,
     holds_assignment,
@@ -466,6 +467,7 @@ def autograde(course_root: Path, names: list[str] | None = None,
     names = names or submitted_assignments(course_root)
     if not names:
         return []
+    check_reachable(course_root)
     if limits.sandbox and not sandbox.can_isolate():
         print(sandbox.isolation_warning(), file=sys.stderr)
     outcomes: dict[tuple[str, str], tuple[str, str, bool]] = {}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from course_grading.gradebook import check_reachable
 from course_grading.nbgrader_call import NbgraderRunner
 
 __all__ = ["EXPORTS_FOLDER", "export_grades"]
@@ -19,6 +20,7 @@ def export_grades(course_root: Path) -> Path:
     """Write every grade of the course's gradebook to ``exports/grades.csv``; return its path."""
     course_root = Path(course_root).resolve()
     target = course_root / EXPORTS_FOLDER / "grades.csv"
+    check_reachable(course_root)
     target.parent.mkdir(exist_ok=True)
     with NbgraderRunner() as nbgrader:
         nbgrader.run(course_root, "export", f"--to={target}")

@@ -10,19 +10,51 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from course_grading.course import load_config
+from course_grading.course import GradingError, load_config
 
 if TYPE_CHECKING:
     from nbgrader.api import Gradebook
 
-__all__ = ["db_url", "graded_students", "holds_assignment", "keep_manual_grades",
-           "manual_overrides", "open_gradebook", "record_zero"]
+__all__ = ["check_reachable", "db_url", "graded_students", "holds_assignment",
+           "keep_manual_grades", "manual_overrides", "open_gradebook", "record_zero"]
 
 
 def db_url(course_root: Path) -> str:
     """The gradebook's database URL for the course in ``course_root``."""
     configured = load_config(course_root).CourseDirectory.get("db_url")
     return configured or f"sqlite:///{Path(course_root).resolve() / 'gradebook.db'}"
+
+
+def check_reachable(course_root: Path) -> None:
+    """Open a connection to the gradebook's database and close it; a GradingError of one line
+    (the URL without its password, the driver's reason, what to check) when that fails."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+    url = db_url(course_root)
+    where = "c.CourseDirectory.db_url in nbgrader_config.py"
+    try:
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            return  # a file nbgrader makes when it is missing: connecting here would leave an
+            # empty one that nbgrader then takes for a gradebook
+        engine = create_engine(url)
+    except (ArgumentError, NoSuchModuleError, ModuleNotFoundError) as error:
+        raise GradingError(f"{where} is not a database URL this environment can open "
+                           f"({type(error).__name__}: {error})") from None
+    shown = parsed.render_as_string(hide_password=True)
+    try:
+        with engine.connect():
+            pass
+    except DBAPIError as error:
+        reason = " ".join(str(error.orig).split()) if error.orig is not None else str(error)
+        raise GradingError(
+            f"the gradebook {shown} cannot be opened: {reason} - check that its database server "
+            f"runs and accepts connections, and the host, port, user, password (PGPASSWORD or "
+            f"~/.pgpass) and database name of {where}") from None
+    finally:
+        engine.dispose()
 
 
 def open_gradebook(course_root: Path) -> Gradebook:

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.exc import SAWarning
 
 from course_grading import gradebook
+from course_grading.course import GradingError
 
 
 def test_default_is_gradebook_db_in_the_course_root(tmp_path: Path) -> None:
@@ -53,3 +54,39 @@ def test_record_zero_keeps_manual_grades_and_zeroes_automatic_ones(
         grade = book.find_grade("part-1", "nb", "01-a", "al")
         assert (grade.auto_score, grade.manual_score) == (0, 1.5)
     assert not (tmp_path / "gradebook.db").exists()  # the configured database, not the default
+
+
+def _configure(course: Path, url: str) -> None:
+    (course / "nbgrader_config.py").write_text(
+        f"c = get_config()\nc.CourseDirectory.db_url = {url!r}\n")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_an_unreachable_gradebook_is_one_line_without_its_password(tmp_path: Path) -> None:
+    _configure(tmp_path, f"postgresql+psycopg://teacher:s3cret@127.0.0.1:{_free_port()}/course")
+    with pytest.raises(GradingError) as raised:
+        gradebook.check_reachable(tmp_path)
+    message = str(raised.value)
+    assert "\n" not in message and "s3cret" not in message
+    assert "postgresql+psycopg://teacher:***@127.0.0.1:" in message
+    assert "cannot be opened" in message and "Connection refused" in message
+    assert "PGPASSWORD" in message and "nbgrader_config.py" in message
+
+
+def test_a_url_that_names_no_database_this_environment_knows_is_refused(tmp_path: Path) -> None:
+    _configure(tmp_path, "nosuchdb://teacher@somewhere/course")
+    with pytest.raises(GradingError, match="is not a database URL this environment can open"):
+        gradebook.check_reachable(tmp_path)
+
+
+def test_an_sqlite_gradebook_is_left_for_nbgrader_to_make(tmp_path: Path) -> None:
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n")
+    gradebook.check_reachable(tmp_path)
+    assert not (tmp_path / "gradebook.db").exists()  # an empty file would not be a gradebook

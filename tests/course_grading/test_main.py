@@ -82,3 +82,22 @@ def test_check_succeeds_for_a_graded_notebook_even_if_flagged_for_review(
     monkeypatch.setattr(cli, "check_notebook", lambda *args: (
         Score("you", "01-a", 10 if code == 0 else 0, 10, status), []))
     assert cli.main(["check", str(notebook), "--course-root", str(tmp_path)]) == code
+
+
+@pytest.mark.parametrize("command", ["grade", "export"])
+def test_an_unreachable_gradebook_is_one_line_of_error(tmp_path: Path, capsys,
+                                                       command: str) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    (tmp_path / "nbgrader_config.py").write_text(
+        "c = get_config()\nc.CourseDirectory.db_url = "
+        f"'postgresql+psycopg://teacher:s3cret@127.0.0.1:{port}/course'\n")
+    (tmp_path / "submitted" / "ada" / "01-concepts").mkdir(parents=True)
+    (tmp_path / "submitted" / "ada" / "01-concepts" / "01-concepts.ipynb").write_text("{}")
+    assert cli.main([command, "--course-root", str(tmp_path)]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("error: the gradebook postgresql+psycopg://teacher:***@")
+    assert error.count("\n") == 1 and "s3cret" not in error
