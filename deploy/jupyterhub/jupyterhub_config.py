@@ -1,6 +1,6 @@
 """JupyterHub configuration of a class on one machine (`make hub`; book/class-on-jupyterhub.md).
 
-Started by ``python -m course_grading hub``, which creates the accounts, the shared nbgrader
+Started by ``python -m course_grading.hub``, which creates the accounts, the shared nbgrader
 exchange, the PostgreSQL gradebook and the settings file named by ``COURSE_HUB_SETTINGS``; this
 file only turns those settings into JupyterHub's.
 """
