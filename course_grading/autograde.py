@@ -159,7 +159,9 @@ def _run_notes(autograded: Path) -> list[str]:
         for index, cell in enumerate(notebook.cells):
             for output in cell.get("outputs", []):
                 if output.output_type == "error" and output.ename in KERNEL_TROUBLE:
-                    notes.append(f"cell {index}: {output.ename}")
+                    part = cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {index}"
+                    notes.append(f"{part}: {output.ename}"
+                                 + (f" ({output.evalue})" if output.get("evalue") else ""))
     return notes[:1] + (["... and later cells not run"] if any("NotRun" in n for n in notes)
                         and "NotRun" not in notes[0] else [])
 

@@ -64,6 +64,15 @@ def _error(ename: str, evalue: str) -> NotebookNode:
     return new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
 
 
+def _name_the_time_limit(cell: NotebookNode, seconds: int) -> None:
+    """A cell stopped at its time limit says so (the kernel reports a bare interrupt)."""
+    for output in cell.get("outputs", []):
+        if output.output_type == "error" and output.ename in ("KeyboardInterrupt",
+                                                              "CellTimeoutError"):
+            output.evalue = f"stopped at the time limit of {seconds} s for this cell"
+            output.traceback = [f"{output.ename}: {output.evalue}"]
+
+
 class GuardedExecute(Execute):
     """nbgrader's Execute in the sandboxed kernel, with a time limit for the whole notebook."""
 
@@ -168,7 +177,11 @@ class GuardedExecute(Execute):
         self.timeout = max(1, int(min(self._cell_timeout or remaining, remaining)))
         try:
             self._check_assign_resources(resources)
-            return self._execute(cell, index), self.resources
+            started = time.monotonic()
+            cell = self._execute(cell, index)
+            if time.monotonic() - started >= self.timeout:
+                _name_the_time_limit(cell, self.timeout)
+            return cell, self.resources
         except DeadKernelError:
             self._stopped = "the kernel died (crash, exit, or a resource limit) in an earlier cell"
             cell.outputs.append(_error("DeadKernelError", "the kernel died while running this "

@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_grading.autograde import RunLimits, _last_error, autograde
+from course_grading.autograde import RunLimits, _last_error, _run_notes, autograde
 from course_grading.course import GradingError
 from course_grading.fingerprints import read_record
 from course_grading.gradebook import record_zero
@@ -286,3 +286,19 @@ def test_feedback_that_times_out_gets_a_page_of_ours(tmp_path: Path) -> None:
     assert nbgrader.timeouts == {"generate_feedback": 60}
     assert note == "feedback not generated: nbgrader ran out of time (60 s)"
     assert "could not be generated" in page.read_text(), "the stale page is replaced"
+
+
+def test_run_notes_name_the_part_and_what_stopped_it(tmp_path: Path) -> None:
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    limit = "stopped at the time limit of 60 s for this cell"
+    stopped = new_code_cell("test", outputs=[new_output(
+        "error", ename="KeyboardInterrupt", evalue=limit, traceback=[])])
+    stopped.metadata["nbgrader"] = {"grade_id": "test-part-3", "grade": True}
+    unnamed = new_code_cell("x", outputs=[new_output("error", ename="NotRun", evalue="",
+                                                     traceback=[])])
+    nbformat.write(new_notebook(cells=[new_code_cell("setup"), stopped, unnamed]),
+                   tmp_path / "a.ipynb")
+    assert _run_notes(tmp_path) == [
+        f"test-part-3: KeyboardInterrupt ({limit})",
+        "... and later cells not run"]

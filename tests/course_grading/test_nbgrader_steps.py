@@ -159,3 +159,23 @@ def test_config_removes_quoted_tests_while_the_tests_are_still_there() -> None:
     steps = [s.rsplit(".", 1)[-1] for s in course_config().GenerateFeedback.preprocessors]
     assert steps.index("GetGrades") < steps.index("HideHiddenTestTracebacks") \
         < steps.index("RemoveQuotedHiddenTests") < steps.index("ClearHiddenTests")
+
+
+@pytest.mark.parametrize("ename", ["KeyboardInterrupt", "CellTimeoutError"])
+def test_a_cell_stopped_at_its_time_limit_says_so(ename: str) -> None:
+    cell = new_code_cell("while True: pass", outputs=[
+        new_output("stream", name="stdout", text="started\n"),
+        new_output("error", ename=ename, evalue="", traceback=["...internals..."])])
+    nbgrader_steps._name_the_time_limit(cell, 60)
+    error = cell.outputs[1]
+    assert error.ename == ename  # what the score table and the grade go by
+    assert error.evalue == "stopped at the time limit of 60 s for this cell"
+    assert error.traceback == [f"{ename}: stopped at the time limit of 60 s for this cell"]
+    assert cell.outputs[0].text == "started\n"
+
+
+def test_other_errors_of_a_slow_cell_are_left_as_they_are() -> None:
+    cell = new_code_cell("x", outputs=[new_output("error", ename="AssertionError",
+                                                  evalue="wrong", traceback=["t"])])
+    nbgrader_steps._name_the_time_limit(cell, 60)
+    assert cell.outputs[0].evalue == "wrong"
