@@ -2,7 +2,8 @@
 
 A submission's record (``.grading/<assignment>/<student>.json`` in the course root) holds two
 SHA-256 fingerprints: of the learner's submitted files, and of what grades them (the assignment's
-source notebooks and ``nbgrader_config.py``), with the outcome of that grading. A submission is
+source notebooks and the settings of ``nbgrader_config.py`` that can change a grade: all but
+those in :data:`NOT_GRADING`), with the outcome of that grading. A submission is
 graded again when either fingerprint differs, or when its record or its gradebook entry is missing.
 ``.grading/<assignment>.generated`` holds the fingerprint of the assignment as last recorded in
 the gradebook, so that a run records it again only when it changed.
@@ -16,12 +17,17 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from course_grading.course import CONFIG_FILE, folder
+from course_grading.course import folder, load_config
 
-__all__ = ["RECORDS_FOLDER", "GradingRecord", "assignment_fingerprint", "read_generated",
-           "read_record", "submission_fingerprint", "write_generated", "write_record"]
+__all__ = ["NOT_GRADING", "RECORDS_FOLDER", "GradingRecord", "assignment_fingerprint",
+           "grading_settings", "read_generated", "read_record", "submission_fingerprint",
+           "write_generated", "write_record"]
 
 RECORDS_FOLDER = ".grading"
+# settings that no grade depends on (a class name alone: the whole section): where the gradebook
+# and the exchange are, how an LMS names its files; changing them re-grades nothing
+NOT_GRADING = {"CourseDirectory": {"db_url", "course_id"}, "Exchange": None,
+               "ExchangeFactory": None, "FileNameCollectorPlugin": None, "ZipCollectApp": None}
 
 
 @dataclass(frozen=True)
@@ -49,12 +55,27 @@ def submission_fingerprint(course_root: Path, assignment: str, student: str) -> 
                     for path in submitted.rglob("*") if path.is_file()])
 
 
+def grading_settings(course_root: Path) -> str:
+    """The settings of the course's configuration that can change a grade, as canonical JSON."""
+    kept = {}
+    for section, values in load_config(course_root).items():
+        dropped = NOT_GRADING.get(section, set())
+        if dropped is None:
+            continue
+        values = {key: value for key, value in dict(values).items() if key not in dropped}
+        if values:
+            kept[section] = values
+    return json.dumps(kept, sort_keys=True, default=repr)
+
+
 def assignment_fingerprint(course_root: Path, assignment: str) -> str:
-    """Fingerprint of what grades ``assignment``: its source notebooks and the configuration."""
+    """Fingerprint of what grades ``assignment``: its source notebooks and the settings that can
+    change a grade."""
     source = folder(course_root, "source") / assignment
-    files = [(f"source/{path.name}", path) for path in source.glob("*.ipynb")]
-    config = Path(course_root) / CONFIG_FILE
-    return _digest(files + ([("config", config)] if config.is_file() else []))
+    digest = hashlib.sha256(_digest([(f"source/{path.name}", path)
+                                     for path in source.glob("*.ipynb")]).encode())
+    digest.update(b"\0" + grading_settings(course_root).encode())
+    return digest.hexdigest()
 
 
 def _path(course_root: Path, assignment: str, student: str) -> Path:
