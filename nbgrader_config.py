@@ -18,12 +18,8 @@ c.CourseDirectory.release_directory = "notebooks"
 #     ada_1234/01-concepts.ipynb  ->  submitted/ada/01-concepts/01-concepts.ipynb
 # A student id starts with a letter or a digit and holds letters, digits, `.`, `@` and `-`.
 # To adapt it, keep the named groups student_id (the folder under submitted/) and file_id (the
-# notebook's file name). Moodle's "Download all submissions" with "Download submissions in
-# folders" names each folder `<Full Name>_<participant number>_assignsubmission_file_`:
-#     r".*/(?P<first_name>[^/_]+)_(?P<student_id>[0-9]+)_assignsubmission_file_"
-#     r"/(?P<file_id>[^/]+\.ipynb)$"
-# but Moodle numbers participants afresh for every assignment: for grades that line up across
-# assignments, rename the folders to `<student id>_...` instead.
+# notebook's file name). The patterns for Moodle's, Canvas's and Blackboard's zips are on the
+# instructors' page (book/using-the-course.md) and in course_grading.zip_collect.LMS_PATTERNS.
 c.FileNameCollectorPlugin.named_regexp = (
     r".*/(?P<student_id>[A-Za-z0-9][A-Za-z0-9.@-]*)_[^/]*/(?P<file_id>[^/]+\.ipynb)$"
 )

@@ -75,6 +75,9 @@ def _print_collection(collection: Collection, course_root: Path) -> None:
     if collection.skipped:
         shown = ", ".join(collection.skipped[:3]) + (", ..." if len(collection.skipped) > 3 else "")
         print(f"skipped {len(collection.skipped)} file(s) not named as the course expects: {shown}")
+    if collection.ignored:
+        shown = ", ".join(collection.ignored[:3]) + (", ..." if len(collection.ignored) > 3 else "")
+        print(f"ignored {len(collection.ignored)} file(s) of macOS (__MACOSX/) or hidden: {shown}")
     new = sum(c.new for c in collection.students)
     print(f"{new} new submission(s) in submitted/; the zip is kept in "
           f"{collection.archive.relative_to(course_root.resolve())}/. "

@@ -3,9 +3,11 @@
 ``make collect-zip`` runs :func:`collect_zip`: the zip is kept under nbgrader's
 ``downloaded/<assignment>/archive/<zip name>/`` and nbgrader's own ``zip_collect`` extracts it
 and names each notebook's student by ``FileNameCollectorPlugin.named_regexp`` (nbgrader_config.py).
-The zip is checked before anything is extracted, and nbgrader collects into a scratch folder:
-only new submissions, or ones identical to what is there, reach ``submitted/``, so a student's
-existing submission is never overwritten or deleted.
+The zip is checked before anything is extracted: macOS's ``__MACOSX/`` folder and hidden files
+are left out of it, and a zip with a notebook the naming does not match is refused whole (never
+half-collected). nbgrader collects into a scratch folder: only new submissions, or ones identical
+to what is there, reach ``submitted/``, so a student's existing submission is never overwritten
+or deleted. :data:`LMS_PATTERNS` holds the naming of three learning management systems' zips.
 """
 
 from __future__ import annotations
@@ -28,10 +30,21 @@ from traitlets.config import Config
 from course_grading.course import GradingError, assignments, folder, load_config
 from course_grading.nbgrader_call import run_nbgrader
 
-__all__ = ["Collected", "Collection", "collect_zip"]
+__all__ = ["LMS_PATTERNS", "Collected", "Collection", "collect_zip"]
 
 NAMING = ("a folder per student named <student id>_<anything> holding the notebook, "
           "e.g. ada_1234/01-concepts.ipynb")
+# c.FileNameCollectorPlugin.named_regexp for the zips of three LMSs (book/using-the-course.md)
+LMS_PATTERNS = {
+    # a folder per submission: "Ada Lovelace_1234_assignsubmission_file_/01-concepts.ipynb";
+    # the student id is the participant number
+    "Moodle": r".*/[^/]*_(?P<student_id>\d+)_assignsubmission_file_/(?P<file_id>[^/]+\.ipynb)$",
+    # flat: "lovelaceada_1234_5678_01-concepts.ipynb" ("lovelaceada_late_1234_..." when late)
+    "Canvas": r".*/(?P<student_id>[a-z0-9]+)_(?:late_)?\d+_\d+_(?P<file_id>[^/_]+\.ipynb)$",
+    # flat: "<assignment>_ada_attempt_2026-12-01-10-00-00_01-concepts.ipynb", and a .txt each
+    "Blackboard": r".*/[^/]*?_(?P<student_id>[A-Za-z0-9.@-]+)_attempt_[0-9-]+_"
+                  r"(?P<file_id>[^/]+\.ipynb)$",
+}
 NBGRADER_TIMEOUT = 300  # seconds for nbgrader zip_collect, a last resort
 
 
@@ -51,8 +64,9 @@ class Collection:
     assignment: str
     archive: Path  # where the zip is kept, for nbgrader
     students: tuple[Collected, ...]
-    skipped: tuple[str, ...]  # files of the zip that do not match the naming
+    skipped: tuple[str, ...]  # files of the zip, not notebooks, that do not match the naming
     notebooks: tuple[str, ...]  # the assignment's notebooks, by name
+    ignored: tuple[str, ...] = ()  # macOS's __MACOSX/ and hidden files, left out of the zip
 
 
 def _folders(config: Config) -> tuple[str, str, str]:
@@ -103,9 +117,15 @@ def _safe_match(match: dict[str, str], path: str) -> None:
                            "c.FileNameCollectorPlugin.named_regexp in nbgrader_config.py")
 
 
-def _plan(zip_path: Path, config: Config, extracted: Path) -> tuple[list[str], list[str]]:
-    """The zip's files that the naming collects and those it skips; GradingError when it
-    collects none or when an entry is unsafe."""
+def _ignored(path: str) -> bool:
+    """macOS's resource forks (``__MACOSX/``) and hidden files: never a submission."""
+    return any(part == "__MACOSX" or part.startswith(".") for part in path.split("/"))
+
+
+def _plan(zip_path: Path, config: Config,
+          extracted: Path) -> tuple[list[str], list[str], list[str]]:
+    """The zip's files that the naming collects, those it skips and those ignored; GradingError
+    when a notebook does not match the naming, when none does, or when an entry is unsafe."""
     regexp = config.FileNameCollectorPlugin.get("named_regexp", "")
     if not regexp:
         raise GradingError("nbgrader_config.py sets no c.FileNameCollectorPlugin.named_regexp, "
@@ -113,21 +133,42 @@ def _plan(zip_path: Path, config: Config, extracted: Path) -> tuple[list[str], l
     extensions = config.FileNameCollectorPlugin.get("valid_ext", [".ipynb"])
     with zipfile.ZipFile(zip_path) as archive:
         files = list(_files(archive, zip_path.name))
-    collected, skipped = [], []
+    collected, skipped, unmatched = [], [], []
+    ignored = [path for path in files if _ignored(path)]
     for path in files:
+        if path in ignored:
+            continue
         full = os.path.join(extracted, _stem(zip_path), path)  # the path nbgrader matches
-        match = re.match(regexp, full) if posixpath.splitext(path)[1] in extensions else None
+        notebook = posixpath.splitext(path)[1] in extensions
+        match = re.match(regexp, full) if notebook else None
         if match and match.groups():
             _safe_match(match.groupdict(), path)
             collected.append(path)
         else:
-            skipped.append(path)
+            (unmatched if notebook else skipped).append(path)
+    if unmatched and collected:
+        shown = ", ".join(unmatched[:5]) + (", ..." if len(unmatched) > 5 else "")
+        raise GradingError(
+            f"refused {zip_path.name} whole, so that no student is left out: {len(unmatched)} of "
+            f"its notebooks are not named as c.FileNameCollectorPlugin.named_regexp in "
+            f"nbgrader_config.py expects ({shown}); set the pattern of your LMS (the instructors' "
+            f"page lists Moodle's, Canvas's and Blackboard's) and run again; nothing was collected")
     if not collected:
         shown = ", ".join(files[:3]) + (", ..." if len(files) > 3 else "") or "no files"
         raise GradingError(f"no notebook of {zip_path.name} is named as the course expects: "
                            f"{NAMING} (c.FileNameCollectorPlugin.named_regexp = {regexp!r} in "
                            f"nbgrader_config.py); the zip holds {shown}; nothing was collected")
-    return collected, skipped
+    return collected, skipped, ignored
+
+
+def _without(zip_path: Path, ignored: list[str], scratch: Path) -> Path:
+    """A copy of the zip, under the same name in ``scratch``, without the ``ignored`` entries."""
+    cleaned = scratch / zip_path.name
+    with zipfile.ZipFile(zip_path) as source, zipfile.ZipFile(cleaned, "w") as target:
+        for info in source.infolist():
+            if not _ignored(info.filename):
+                target.writestr(info, source.read(info))
+    return cleaned
 
 
 def _stem(zip_path: Path) -> str:
@@ -208,9 +249,11 @@ def collect_zip(course_root: Path, assignment: str, zip_path: Path) -> Collectio
     config = load_config(course_root)
     downloaded, archive_name, extracted_name = _folders(config)
     collect = course_root / downloaded / assignment
-    _, skipped = _plan(zip_path, config, collect / extracted_name)
+    _, skipped, ignored = _plan(zip_path, config, collect / extracted_name)
     archive = collect / archive_name / _stem(zip_path)
-    added = _keep(zip_path, archive)
+    with tempfile.TemporaryDirectory(prefix="nbgrader-zip-clean-") as cleaning:
+        added = _keep(_without(zip_path, ignored, Path(cleaning)) if ignored else zip_path,
+                      archive)
     try:
         with tempfile.TemporaryDirectory(prefix="nbgrader-zip-collect-") as scratch:
             # --force empties extracted/, nbgrader's copy of the archive, and would empty a
@@ -233,4 +276,5 @@ def collect_zip(course_root: Path, assignment: str, zip_path: Path) -> Collectio
         raise
     notebooks = sorted(p.name for p in (folder(course_root, "source", config) / assignment)
                        .glob("*.ipynb"))
-    return Collection(assignment, archive, tuple(students), tuple(skipped), tuple(notebooks))
+    return Collection(assignment, archive, tuple(students), tuple(skipped), tuple(notebooks),
+                      tuple(ignored))

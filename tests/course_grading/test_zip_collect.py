@@ -4,6 +4,7 @@ and the transfer into submitted/ (nbgrader's part replaced by a fake that writes
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import stat
 import subprocess
@@ -66,14 +67,69 @@ def nothing_kept(root: Path) -> bool:
 def test_the_course_naming_is_a_folder_per_student_named_by_its_id(tmp_path: Path) -> None:
     config = load_config(REPO)
     entries = {"ada_1234/01-a.ipynb": "", "bob.smith@uni-x_whatever/01-a.ipynb": "",
-               "class/cy_2/01-a.ipynb": "", "01-a.ipynb": "", "dee/01-a.ipynb": "",
-               "Ada Lovelace_12_assignsubmission_file_/01-a.ipynb": "", "eve_3/notes.txt": "",
-               "fay_4/sub/01-a.ipynb": ""}
-    collected, skipped = zip_collect._plan(make_zip(tmp_path / "class.zip", entries), config,
-                                           tmp_path / "downloaded" / ASSIGNMENT / "extracted")
+               "class/cy_2/01-a.ipynb": "", "eve_3/notes.txt": "", "readme.pdf": ""}
+    collected, skipped, ignored = zip_collect._plan(
+        make_zip(tmp_path / "class.zip", entries), config,
+        tmp_path / "downloaded" / ASSIGNMENT / "extracted")
     assert collected == ["ada_1234/01-a.ipynb", "bob.smith@uni-x_whatever/01-a.ipynb",
                          "class/cy_2/01-a.ipynb"], f"collected by the course naming: {collected}"
-    assert len(skipped) == len(entries) - 3, f"every other file is skipped: {skipped}"
+    assert skipped == ["eve_3/notes.txt", "readme.pdf"] and ignored == []
+
+
+@pytest.mark.parametrize("odd", ["01-a.ipynb", "dee/01-a.ipynb", "fay_4/sub/01-a.ipynb",
+                                 "Ada Lovelace_12_assignsubmission_file_/01-a.ipynb"])
+def test_a_zip_with_a_notebook_the_naming_does_not_match_is_refused_whole(
+        tmp_path: Path, odd: str) -> None:
+    entries = {"ada_1234/01-a.ipynb": "", odd: ""}
+    with pytest.raises(GradingError, match=r"refused class\.zip whole.*1 of its notebooks.*"
+                                           + re.escape(odd) + r".*Moodle's, Canvas's"):
+        zip_collect._plan(make_zip(tmp_path / "class.zip", entries), load_config(REPO),
+                          tmp_path / "downloaded" / ASSIGNMENT / "extracted")
+
+
+def test_macos_folders_and_hidden_files_are_ignored(tmp_path: Path) -> None:
+    entries = {"ada_1234/01-a.ipynb": "", "__MACOSX/ivy_1001/._01-a.ipynb": "",
+               "bob_5/.ipynb_checkpoints/01-a-checkpoint.ipynb": "", "bob_5/01-a.ipynb": ""}
+    collected, _, ignored = zip_collect._plan(
+        make_zip(tmp_path / "class.zip", entries), load_config(REPO),
+        tmp_path / "downloaded" / ASSIGNMENT / "extracted")
+    assert collected == ["ada_1234/01-a.ipynb", "bob_5/01-a.ipynb"]
+    assert ignored == ["__MACOSX/ivy_1001/._01-a.ipynb",
+                       "bob_5/.ipynb_checkpoints/01-a-checkpoint.ipynb"]
+
+
+LMS_ZIPS = {  # two students' notebooks as each LMS names them, and what else it puts in
+    "Moodle": ({"Ada Lovelace_1234_assignsubmission_file_/01-a.ipynb": "1234",
+                "Zed Zhou_2002_assignsubmission_file_/01-a.ipynb": "2002",
+                "Zed Zhou_2002_assignsubmission_onlinetext_/onlinetext.html": None}),
+    "Canvas": ({"lovelaceada_1234_5678_01-a.ipynb": "lovelaceada",
+                "zhouzed_late_2002_9999_01-a.ipynb": "zhouzed"}),
+    "Blackboard": ({"Exercise 1_ada_attempt_2026-12-01-10-00-00_01-a.ipynb": "ada",
+                    "Exercise 1_ada_attempt_2026-12-01-10-00-00.txt": None,
+                    "Exercise 1_zed.zhou_attempt_2026-12-02-09-30-00_01-a.ipynb": "zed.zhou"}),
+}
+
+
+@pytest.mark.parametrize("lms", sorted(LMS_ZIPS))
+def test_each_lms_pattern_collects_its_zip_by_student_and_notebook(tmp_path: Path,
+                                                                   lms: str) -> None:
+    entries = LMS_ZIPS[lms]
+    config = load_config(REPO)
+    config.FileNameCollectorPlugin.named_regexp = zip_collect.LMS_PATTERNS[lms]
+    extracted = tmp_path / "downloaded" / ASSIGNMENT / "extracted"
+    collected, skipped, _ = zip_collect._plan(make_zip(tmp_path / "class.zip", dict.fromkeys(
+        entries, "")), config, extracted)
+    assert sorted(collected) == sorted(name for name, student in entries.items() if student)
+    assert skipped == [name for name, student in entries.items() if student is None]
+    for name in collected:
+        match = re.match(zip_collect.LMS_PATTERNS[lms], str(extracted / "class" / name))
+        assert (match["student_id"], match["file_id"]) == (entries[name], "01-a.ipynb")
+
+
+def test_the_instructors_page_gives_each_lms_pattern_as_the_code_has_it() -> None:
+    page = (REPO / "book" / "using-the-course.md").read_text()
+    for lms, pattern in zip_collect.LMS_PATTERNS.items():
+        assert f"r\"{pattern}\"" in page, f"{lms}'s pattern differs on the page"
 
 
 def test_an_unknown_assignment_a_missing_zip_and_a_non_zip_are_clear_errors(

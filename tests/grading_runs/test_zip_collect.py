@@ -37,6 +37,8 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> dict:
         lms_zip.write(SOLUTION, f"ada_1001/{NOTEBOOK}")
         lms_zip.write(RELEASED, f"bob.smith_1002/{NOTEBOOK}")
         lms_zip.writestr("index.html", "<p>Downloaded from the LMS</p>")
+        # what macOS's Finder adds when a teacher re-zips the folder: never a student's work
+        lms_zip.writestr(f"__MACOSX/ivy_1003/._{NOTEBOOK}", b"\x00\x05\x16\x07 resource fork")
     run = subprocess.run([sys.executable, "-m", "course_grading", "collect-zip", ASSIGNMENT,
                           str(archive)], cwd=root, capture_output=True, text=True, timeout=120,
                          check=False)
@@ -52,7 +54,10 @@ def test_each_students_notebook_lands_in_submitted(course) -> None:
     assert sorted(p.name for p in (root / "submitted").iterdir()) == ["ada", "bob.smith"], (
         "one folder per student, named by the id in the zip")
     kept = root / "downloaded" / ASSIGNMENT / "archive" / course["zip"].stem / course["zip"].name
-    assert kept.read_bytes() == course["zip"].read_bytes(), "the zip is kept for nbgrader"
+    with zipfile.ZipFile(kept) as kept_zip, zipfile.ZipFile(course["zip"]) as original:
+        assert kept_zip.namelist() == [n for n in original.namelist()
+                                       if not n.startswith("__MACOSX/")], \
+            "the zip is kept for nbgrader, without macOS's folder"
 
 
 def test_collect_zip_prints_what_it_collected_per_student(course) -> None:
@@ -60,6 +65,8 @@ def test_collect_zip_prints_what_it_collected_per_student(course) -> None:
     assert lines[:2] == [f"{ASSIGNMENT}  ada        {NOTEBOOK}",
                          f"{ASSIGNMENT}  bob.smith  {NOTEBOOK}"], f"per student: {lines}"
     assert "skipped 1 file(s) not named as the course expects: index.html" in lines, lines
+    assert f"ignored 1 file(s) of macOS (__MACOSX/) or hidden: __MACOSX/ivy_1003/._{NOTEBOOK}" \
+        in lines, lines
     assert f"Next: make grade ASSIGNMENT={ASSIGNMENT}" in lines[-1], f"the next step: {lines}"
 
 
