@@ -19,6 +19,7 @@ import sysconfig
 import time
 import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -167,6 +168,48 @@ def test_a_student_fetches_and_submits_in_the_browser(hub, browser) -> None:
     inbound = hub.exchange / COURSE_ID / "inbound"
     assert any(p.name.startswith(f"{BLANK}+{ASSIGNMENT}+") for p in inbound.iterdir()), \
         f"the browser's submission is not in the exchange: {sorted(inbound.iterdir())}"
+
+
+def run_in_terminal(hub: ClassHub, user: str, line: str, until: str, timeout: float = 60) -> str:
+    """Type ``line`` in a new terminal of ``user``'s JupyterLab; what it printed up to ``until``."""
+    import asyncio
+
+    from tornado.httpclient import HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    name = call(hub, user, "POST", "/api/terminals")["name"]
+    url = f"{hub.url.replace('http', 'ws', 1)}/user/{user}/terminals/websocket/{name}"
+
+    async def session() -> str:
+        socket = await websocket_connect(HTTPRequest(
+            url, headers={"Authorization": f"token {hub.tokens[user]}"}))
+        socket.write_message(json.dumps(["stdin", line + "\r"]))
+        seen = ""
+        while until not in seen:
+            message = await asyncio.wait_for(socket.read_message(), timeout)
+            if message is None:
+                break
+            kind, *content = json.loads(message)
+            if kind == "stdout":
+                seen += content[0]
+        socket.close()
+        return seen
+
+    try:  # in a thread of its own: this one may run the browser tests' event loop
+        with ThreadPoolExecutor(1) as thread:
+            return thread.submit(lambda: asyncio.run(session())).result()
+    finally:
+        call(hub, user, "DELETE", f"/api/terminals/{name}")
+
+
+def test_the_instructors_terminal_runs_the_course_commands(hub) -> None:
+    # the book's step: `python -m course_grading ...` typed in a terminal of the instructor's
+    # JupyterLab (a login shell's /etc/profile had reset PATH: "python: command not found")
+    shown = run_in_terminal(hub, INSTRUCTOR, "python -c 'import course_grading, sys; "
+                            "print(\"course-python\", sys.executable)'; echo done-$((40 + 2))",
+                            until="done-42")  # the shell's output, not the echo of the line
+    assert f"course-python {_python(hub)}" in shown, shown[-2000:]
+    assert "command not found" not in shown and "No module named" not in shown, shown[-2000:]
 
 
 def test_instructor_collects_and_autogrades(hub) -> None:
