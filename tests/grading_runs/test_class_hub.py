@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sysconfig
@@ -210,6 +211,21 @@ def test_the_instructors_terminal_runs_the_course_commands(hub) -> None:
                             until="done-42")  # the shell's output, not the echo of the line
     assert f"course-python {_python(hub)}" in shown, shown[-2000:]
     assert "command not found" not in shown and "No module named" not in shown, shown[-2000:]
+
+
+def test_jupyterlab_may_show_the_formgrader_and_its_links_stay_on_the_server(hub) -> None:
+    # JupyterLab's Nbgrader -> Formgrader shows /formgrader in a frame of the same server: the
+    # hub's default policy (frame-ancestors 'none') left it blank
+    request = urllib.request.Request(f"{hub.url}/user/{INSTRUCTOR}/formgrader",
+                                     headers={"Authorization": f"token {hub.tokens[INSTRUCTOR]}"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        policy = response.headers.get("Content-Security-Policy", "")
+        page = response.read().decode()
+    assert "frame-ancestors 'self'" in policy and "'none'" not in policy, policy
+    links = re.findall(r'(?:href|src)="(/[^"]*)"', page)
+    outside = [link for link in links if not link.startswith(f"/user/{INSTRUCTOR}/")
+               and not link.startswith("/hub/")]
+    assert links and not outside, f"links that leave the instructor's server: {outside[:5]}"
 
 
 def test_instructor_collects_and_autogrades(hub) -> None:
