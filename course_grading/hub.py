@@ -3,10 +3,10 @@
 ``with ClassHub(course_root, "teacher", ["ada", "bob"]) as hub:`` makes (as root) the machine
 accounts that are missing, a Python every account may run that sees the course environment, a
 shared exchange folder, a PostgreSQL gradebook that only the instructor's group can reach, and a
-copy of the course in the instructor's home (``~/course``); then starts JupyterHub with
-``deploy/jupyterhub/jupyterhub_config.py`` on ``http://127.0.0.1:<port>``. Leaving the block
-stops the hub, the users' servers and the database, and removes the state folder; accounts and
-homes stay (:func:`remove_accounts` is for tests).
+copy of the course in the instructor's home (``~/course``); then starts JupyterHub with the
+course root's ``deploy/jupyterhub/jupyterhub_config.py`` on ``http://127.0.0.1:<port>``.
+Leaving the block stops the hub, the users' servers and the database, and removes the state
+folder; accounts and homes stay (:func:`remove_accounts` is for tests).
 """
 
 from __future__ import annotations
@@ -34,16 +34,24 @@ from types import TracebackType
 from course_grading.course import CONFIG_FILE, GradingError, folder, load_config
 from course_grading.postgres import TemporaryPostgres
 
-__all__ = ["ClassHub", "DEPLOY_DIR", "free_port", "remove_accounts", "runnable_by_all",
-           "user_python"]
+__all__ = ["ClassHub", "deploy_folder", "free_port", "proxy_program", "remove_accounts",
+           "runnable_by_all", "user_python"]
 
-DEPLOY_DIR = Path(__file__).resolve().parents[1] / "deploy" / "jupyterhub"
-PROXY = Path(__file__).resolve().parents[1] / "node_modules" / ".bin" / "configurable-http-proxy"
 COURSE_FOLDER = "course"  # the instructor's copy of the course, in their home
 # what follows it in the copy's nbgrader_config.py is rewritten at each start
 HUB_SETTINGS_MARKER = "# --- The class hub's gradebook and exchange (course_grading.hub) ---"
 START_TIMEOUT = 60  # seconds for the hub to answer
 FIRST_USER_ID = 1000  # Debian's accounts of people start here; below are the system's
+
+
+def deploy_folder(course_root: Path) -> Path:
+    """The hub's configuration and the roles' Jupyter settings, in the course root."""
+    return Path(course_root) / "deploy" / "jupyterhub"
+
+
+def proxy_program(course_root: Path) -> Path:
+    """configurable-http-proxy, as ``make setup`` installs it (npm ci) in the course root."""
+    return Path(course_root) / "node_modules" / ".bin" / "configurable-http-proxy"
 
 
 class ClassHub:
@@ -166,7 +174,8 @@ class ClassHub:
 
     def _copy_role_configs(self) -> None:
         for role in ("instructor", "student"):
-            shutil.copytree(DEPLOY_DIR / role, self._state() / "jupyter" / role)
+            shutil.copytree(deploy_folder(self.course_root) / role,
+                            self._state() / "jupyter" / role)
         for path in (self._state() / "jupyter").rglob("*"):
             path.chmod(0o755 if path.is_dir() else 0o644)
 
@@ -192,13 +201,14 @@ class ClassHub:
         os.chown(config_file, account.pw_uid, account.pw_gid)
 
     def _start_hub(self, python: Path) -> None:
-        if not PROXY.exists():
+        proxy = proxy_program(self.course_root)
+        if not proxy.exists():
             raise GradingError("configurable-http-proxy is missing: make setup (npm ci)")
         config = load_config(self.course_root)
         hub_port, proxy_api_port = free_port(), free_port()
         settings = {
             "state": str(self._state()), "port": self.port, "hub_port": hub_port,
-            "proxy_api_port": proxy_api_port, "proxy": str(PROXY), "python": str(python),
+            "proxy_api_port": proxy_api_port, "proxy": str(proxy), "python": str(python),
             "instructor": self.instructor, "students": self.students,
             "course": str(self.course), "exchange": str(self.exchange),
             "course_id": config.CourseDirectory.course_id, "admin_token": self.admin_token,
@@ -210,7 +220,8 @@ class ClassHub:
         log = open(self._state() / "jupyterhub.log", "wb")
         environment = {**os.environ, "COURSE_HUB_SETTINGS": str(settings_file)}
         self._hub = subprocess.Popen(
-            [sys.executable, "-m", "jupyterhub", "-f", str(DEPLOY_DIR / "jupyterhub_config.py")],
+            [sys.executable, "-m", "jupyterhub", "-f",
+             str(deploy_folder(self.course_root) / "jupyterhub_config.py")],
             cwd=self._state(), env=environment, stdout=log, stderr=subprocess.STDOUT)
         log.close()
         deadline = time.monotonic() + START_TIMEOUT

@@ -15,6 +15,9 @@ from traitlets.config.loader import PyFileConfigLoader
 
 from course_grading import hub
 from course_grading.course import GradingError
+from tests.support import REPO
+
+DEPLOY = hub.deploy_folder(REPO)
 
 SETTINGS = {
     "state": "/srv/class", "port": 8000, "hub_port": 8001, "proxy_api_port": 8002,
@@ -30,7 +33,7 @@ def hub_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     settings = tmp_path / "settings.json"
     settings.write_text(json.dumps(SETTINGS))
     monkeypatch.setenv("COURSE_HUB_SETTINGS", str(settings))
-    return PyFileConfigLoader("jupyterhub_config.py", path=str(hub.DEPLOY_DIR)).load_config()
+    return PyFileConfigLoader("jupyterhub_config.py", path=str(DEPLOY)).load_config()
 
 
 class FakeSpawner:
@@ -74,11 +77,11 @@ def test_the_instructor_starts_in_the_course_and_students_in_their_home(hub_conf
 
 
 def test_students_have_the_assignments_panel_and_not_the_formgrader() -> None:
-    student = json.loads((hub.DEPLOY_DIR / "student/jupyter_server_config.json").read_text())
+    student = json.loads((DEPLOY / "student/jupyter_server_config.json").read_text())
     extensions = student["ServerApp"]["jpserver_extensions"]
     assert extensions["nbgrader.server_extensions.formgrader"] is False
     assert extensions["nbgrader.server_extensions.assignment_list"] is True
-    teacher = json.loads((hub.DEPLOY_DIR / "instructor/jupyter_server_config.json").read_text())
+    teacher = json.loads((DEPLOY / "instructor/jupyter_server_config.json").read_text())
     assert teacher["ServerApp"]["jpserver_extensions"]["nbgrader.server_extensions.formgrader"]
 
 
