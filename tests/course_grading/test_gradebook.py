@@ -12,6 +12,7 @@ from sqlalchemy.exc import SAWarning
 
 from course_grading import gradebook
 from course_grading.course import GradingError
+from course_grading.hub import free_port
 
 
 def test_default_is_gradebook_db_in_the_course_root(tmp_path: Path) -> None:
@@ -61,16 +62,8 @@ def _configure(course: Path, url: str) -> None:
         f"c = get_config()\nc.CourseDirectory.db_url = {url!r}\n")
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_an_unreachable_gradebook_is_one_line_without_its_password(tmp_path: Path) -> None:
-    _configure(tmp_path, f"postgresql+psycopg://teacher:s3cret@127.0.0.1:{_free_port()}/course")
+    _configure(tmp_path, f"postgresql+psycopg://teacher:s3cret@127.0.0.1:{free_port()}/course")
     with pytest.raises(GradingError) as raised:
         gradebook.check_reachable(tmp_path)
     message = str(raised.value)

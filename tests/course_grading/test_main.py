@@ -8,6 +8,7 @@ import pytest
 
 import course_grading.__main__ as cli
 from course_grading.autograde import Score
+from course_grading.hub import free_port
 
 
 @pytest.mark.parametrize("order", ["options first", "names first"])
@@ -87,11 +88,7 @@ def test_check_succeeds_for_a_graded_notebook_even_if_flagged_for_review(
 @pytest.mark.parametrize("command", ["grade", "export"])
 def test_an_unreachable_gradebook_is_one_line_of_error(tmp_path: Path, capsys,
                                                        command: str) -> None:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     (tmp_path / "nbgrader_config.py").write_text(
         "c = get_config()\nc.CourseDirectory.db_url = "
         f"'postgresql+psycopg://teacher:s3cret@127.0.0.1:{port}/course'\n")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from course_grading.hub import free_port
 from tests.support import REPO, own_jupyter_folders
 
 EXERCISE = "notebooks/01-concepts/01-concepts.ipynb"
@@ -37,12 +37,6 @@ def sigmoid(z):
 '''
 UNANSWERED_PARTS = 4  # parts 2 to 5
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
