@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import os
 import queue
 import re
 import shutil
@@ -45,13 +46,13 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO, TypeVar
 
 import nbformat
 
-from course_grading import preflight, sandbox, tamper
+from course_grading import preflight, sandbox, tamper, zygote
 from course_grading.course import (
     GradingError,
     folder,
@@ -114,6 +115,7 @@ class RunLimits:
     notebook_timeout: int | None = None
     memory_mb: int | None = None
     sandbox: bool = True  # False: the notebook's own kernel, no limits (for comparisons only)
+    warm: bool = True  # False: every kernel imports its libraries itself (course_grading.zygote)
     options: list[str] = field(default_factory=list)  # more `--Class.trait=value` for nbgrader
     feedback_timeout: float = 60  # seconds for one submission's `nbgrader generate_feedback`
 
@@ -425,6 +427,19 @@ def _record_in_gradebook(run: _Run, name: str) -> None:
     write_generated(run.course_root, name, key)
 
 
+@contextmanager
+def _warm_kernels(run: _Run, sources: list[Path], todo: list[str]) -> Iterator[_Run]:
+    """The run, with a zygote for the kernels of this assignment's submissions when it has some
+    to grade in the sandbox (:mod:`course_grading.zygote`)."""
+    if not (todo and run.limits.sandbox and run.limits.warm):
+        yield run
+        return
+    with zygote.running(sandbox.kernel_environment(os.environ),
+                        zygote.imported_modules(sources)) as path:
+        options = [*run.limits.options, f"--GuardedExecute.zygote={path}"] if path else []
+        yield replace(run, limits=replace(run.limits, options=options or run.limits.options))
+
+
 def _grade_assignment(run: _Run, name: str,
                       chosen: list[str]) -> dict[str, tuple[str, str, bool]]:
     """Grade the submissions of one assignment that need it, each with its feedback;
@@ -434,8 +449,9 @@ def _grade_assignment(run: _Run, name: str,
     if run.generate and todo:
         _record_in_gradebook(run, name)
     progress = Progress(len(todo), run.progress)
-    results = run.map(lambda student: _grade_and_record(run, name, sources, progress, student),
-                      todo)
+    with _warm_kernels(run, sources, todo) as run:
+        results = run.map(
+            lambda student: _grade_and_record(run, name, sources, progress, student), todo)
     return {**{student: (record.status, record.reason, False) for student, record in kept.items()},
             **{student: (status, reason, True) for student, (status, reason) in zip(todo, results)}}
 

@@ -40,7 +40,7 @@ from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from nbgrader.utils import is_grade, is_solution
 from traitlets import Bool, Integer, Unicode
 
-from course_grading import sandbox
+from course_grading import sandbox, zygote
 from course_grading.referee import KEY_BYTES
 from course_grading.refereeing import (
     ANSWER,
@@ -94,6 +94,10 @@ class GuardedExecute(Execute):
     ).tag(config=True)
     process_limit = Integer(512, help="Processes and threads of the whole kernel.").tag(
         config=True)
+    zygote = Unicode(
+        "", help="Socket of the grading run's zygote (course_grading.zygote), which forks "
+                 "kernels that have their libraries imported; empty: every kernel starts cold."
+    ).tag(config=True)
 
     # nbclient skips cells with this tag; the pre-flight check drops every submitted tag, and
     # no tag skips a cell here either
@@ -121,8 +125,9 @@ class GuardedExecute(Execute):
     def start_new_kernel(self, **kwargs: Any) -> None:
         if self.sandbox:
             key = os.urandom(KEY_BYTES)  # the referee's, handed to the launcher only
+            warm = {zygote.SOCKET_VARIABLE: self.zygote} if self.zygote else {}
             kwargs.setdefault("env", {**os.environ, **self.kernel_limits().to_env(),
-                                      REFEREE_KEY: key.hex()})
+                                      REFEREE_KEY: key.hex(), **warm})
             self._referee = Referee(key, self._answers)
         super().start_new_kernel(**kwargs)
         self._launcher = getattr(self.km.provisioner, "pid", None) if self.sandbox else None

@@ -31,6 +31,8 @@ The limits come from environment variables set by
 from __future__ import annotations
 
 import ctypes
+import dataclasses
+import fcntl
 import importlib.util
 import json
 import os
@@ -38,11 +40,12 @@ import resource
 import select
 import shutil
 import signal
+import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from course_grading import cgroups
+from course_grading import cgroups, zygote
 
 __all__ = ["KERNEL_NAME", "KERNELS_DIR", "KernelLimits", "can_isolate", "isolation_warning",
            "leftovers", "main"]
@@ -234,7 +237,8 @@ def _stage(paths: list[str], socket_dir: str) -> list[tuple[str, str, bool]]:
     return binds
 
 
-def _set_limits(limits: KernelLimits, per_uid: bool) -> None:
+def set_limits(limits: KernelLimits, per_uid: bool) -> None:
+    """Apply ``limits`` to this process; the process count only where the uid is the kernel's."""
     def cap(kind: int, value: int, hard_extra: int = 0) -> None:
         if value > 0:
             resource.setrlimit(kind, (value, value + hard_extra))
@@ -247,10 +251,26 @@ def _set_limits(limits: KernelLimits, per_uid: bool) -> None:
         cap(resource.RLIMIT_NPROC, limits.processes)
 
 
+def _kernel_arguments(connection_file: str, extra: list[str]) -> list[str]:
+    return ["-f", connection_file, "--IPKernelApp.ignore_cwd=True",
+            "--HistoryManager.hist_file=:memory:", *extra]
+
+
 def _kernel_command(connection_file: str, extra: list[str], refereed: bool) -> list[str]:
     start = [REFEREE] if refereed else ["-m", "ipykernel_launcher"]
-    return [sys.executable, "-I", *start, "-f", connection_file,
-            "--IPKernelApp.ignore_cwd=True", "--HistoryManager.hist_file=:memory:", *extra]
+    return [sys.executable, "-I", *start, *_kernel_arguments(connection_file, extra)]
+
+
+def _warm_request(limits: KernelLimits, connection_file: str, extra: list[str], refereed: bool,
+                  environment: dict[str, str], cwd: str) -> dict:
+    """What the zygote needs to fork this kernel (course_grading.zygote); no sandbox yet."""
+    if refereed:
+        environment = {**environment, "COURSE_REFEREE_FD": str(zygote.KEY_FD)}
+    return {"main": REFEREE if refereed else "-m ipykernel_launcher",
+            "argv": [REFEREE if refereed else "ipykernel_launcher",
+                     *_kernel_arguments(connection_file, extra)],
+            "environment": environment, "cwd": cwd, "limits": dataclasses.asdict(limits),
+            "sandbox_pid": 0}
 
 
 def _key_pipe() -> int | None:
@@ -263,6 +283,84 @@ def _key_pipe() -> int | None:
     os.close(write)
     os.set_inheritable(read, True)
     return read
+
+
+def _start_bwrap(uid: int, group: cgroups.KernelGroup, limits: KernelLimits,
+                 command: list[str], passed: dict[int, int]) -> int:
+    """Fork the process that execs ``command`` (bwrap) in the kernel's groups, as its uid and with
+    its limits, with /dev/null for output and ``passed`` (target fd: fd) as its only files."""
+    child = os.fork()
+    if child == 0:
+        try:
+            group.join(os.getpid())
+            # nothing the kernel prints reaches the grader's log except through the kernel
+            # protocol (a forged error line there could end up as a submission's reason)
+            null = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):
+                os.dup2(null, fd)
+            moved = {target: fcntl.fcntl(fd, fcntl.F_DUPFD, 64) for target, fd in passed.items()}
+            for target, fd in moved.items():
+                os.dup2(fd, target)  # inheritable, unlike fd
+            os.closerange(max(passed, default=2) + 1, os.sysconf("SC_OPEN_MAX"))
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            set_limits(limits, per_uid=True)
+            os.execvp(command[0], command)
+        finally:
+            os._exit(127)
+    return child
+
+
+def _read_info(fd: int) -> dict:
+    """bwrap's --info-fd report (the sandbox's first process, as this PID namespace sees it)."""
+    data = b""
+    while chunk := os.read(fd, 4096):
+        data += chunk
+        try:
+            return json.loads(data)
+        except ValueError:
+            continue
+    raise zygote.ZygoteError("bubblewrap did not start the sandbox")
+
+
+# the sandbox's first program when the kernel comes from the zygote: says it is ready, waits
+PLACEHOLDER = ["/bin/sh", "-c", "echo ready >&3; exec 3>&-; exec sleep infinity"]
+
+
+def _run_sealed_warm(connection: socket.socket, uid: int, group: cgroups.KernelGroup,
+                     binds: list[tuple[str, str, bool]], limits: KernelLimits,
+                     request: dict, key: int | None) -> int:
+    """The sandbox with a placeholder, then a kernel from the zygote that joins it."""
+    ready_read, ready_write = os.pipe()
+    info_read, info_write = os.pipe()
+    command = bwrap_arguments(uid, binds, limits, request["environment"]) + [
+        "--info-fd", "4", "--", *PLACEHOLDER]
+    child = _start_bwrap(uid, group, limits, command, {3: ready_write, 4: info_write})
+    os.close(ready_write)
+    os.close(info_write)
+    signal.signal(signal.SIGTERM, lambda *_: os.kill(child, signal.SIGKILL))
+    try:
+        info = _read_info(info_read)
+        if os.read(ready_read, 16) != b"ready\n":
+            raise zygote.ZygoteError("the sandbox's placeholder did not start")
+        null = os.open(os.devnull, os.O_RDWR)
+        connection, _ = zygote.request_kernel(connection, {
+            **request, "sandbox_pid": int(info["child-pid"]), "uid": uid,
+            "environment": {**request["environment"], "PWD": WORK_DIR},  # as bwrap --chdir sets
+            "group": group_name(os.getpid()), "cwd": WORK_DIR},
+            [null, null, null, *([key] if key is not None else [])])
+    except zygote.ZygoteError:
+        os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)
+        raise
+    finally:
+        os.close(info_read)
+        os.close(ready_read)
+    code = zygote.wait_for_exit(connection)
+    os.kill(child, signal.SIGKILL)  # the placeholder, and with the PID namespace all else
+    os.waitpid(child, 0)
+    return code
 
 
 def _run_sealed(limits: KernelLimits, connection_file: str, extra: list[str]) -> int:
@@ -281,32 +379,47 @@ def _run_sealed(limits: KernelLimits, connection_file: str, extra: list[str]) ->
     os.chmod(connection_file, 0o600)
     pipe = _key_pipe()
     environment = kernel_environment(os.environ)
+    connection = _connect_to_zygote()  # before the staging folder covers the zygote's socket
+    binds = _stage([*visible_folders(), *REFEREE_FILES], socket_dir)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # interrupts reach the kernel as messages
+    if connection is not None:
+        request = _warm_request(limits, connection_file, extra, pipe is not None, environment,
+                                WORK_DIR)
+        try:
+            code = _run_sealed_warm(connection, uid, group, binds, limits, request, pipe)
+            group.remove()
+            return code
+        except zygote.ZygoteError as error:
+            print(f"note: {error}; this kernel starts cold", file=sys.stderr)
     if pipe is not None:
         environment["COURSE_REFEREE_FD"] = str(pipe)
-    binds = _stage([*visible_folders(), *REFEREE_FILES], socket_dir)
     command = bwrap_arguments(uid, binds, limits, environment) + [
         "--", *_kernel_command(connection_file, extra, pipe is not None)]
-    child = os.fork()
-    if child == 0:  # the kernel's side: its groups, its uid, its limits, then bwrap
-        try:
-            group.join(os.getpid())
-            # nothing the kernel prints reaches the grader's log except through the kernel
-            # protocol (a forged error line there could end up as a submission's reason)
-            null = os.open(os.devnull, os.O_RDWR)
-            for fd in (0, 1, 2):
-                os.dup2(null, fd)
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-            _set_limits(limits, per_uid=True)
-            os.execvp(command[0], command)
-        finally:
-            os._exit(127)
+    child = _start_bwrap(uid, group, limits, command, {} if pipe is None else {pipe: pipe})
     signal.signal(signal.SIGTERM, lambda *_: os.kill(child, signal.SIGKILL))
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # interrupts reach the kernel as messages
     _, status = os.waitpid(child, 0)
     group.remove()
     return os.waitstatus_to_exitcode(status)
+
+
+def _connect_to_zygote() -> socket.socket | None:
+    """A connection to the grading run's zygote, if it has one and it answers (else a note)."""
+    path = os.environ.get(zygote.SOCKET_VARIABLE)
+    if not path:
+        return None
+    try:
+        return zygote.connect(path)
+    except zygote.ZygoteError as error:
+        print(f"note: {error}; this kernel starts cold", file=sys.stderr)
+        return None
+
+
+def _run_warm(connection: socket.socket, request: dict, fds: list[int]) -> int:
+    """A kernel from the zygote, without a sandbox; its exit status."""
+    connection, kernel = zygote.request_kernel(connection, request, fds)
+    signal.signal(signal.SIGTERM, lambda *_: os.kill(kernel, signal.SIGKILL))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # interrupts reach the kernel as messages
+    return zygote.wait_for_exit(connection)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -320,10 +433,19 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(_run_sealed(limits, connection_file, extra))
     if limits.isolate:
         print(isolation_warning(), file=sys.stderr)
-    _set_limits(limits, per_uid=False)
     pipe = _key_pipe()
     environment = {k: v for k, v in os.environ.items()
                    if k in KEPT_VARIABLES or k.startswith((*KEPT_PREFIXES, ENV_PREFIX, "JPY_"))}
+    connection = _connect_to_zygote()
+    if connection is not None:
+        request = _warm_request(limits, connection_file, extra, pipe is not None, environment,
+                                os.getcwd())
+        try:
+            key = [] if pipe is None else [pipe]
+            sys.exit(_run_warm(connection, request, [0, 1, 2, *key]))
+        except zygote.ZygoteError as error:
+            print(f"note: {error}; this kernel starts cold", file=sys.stderr)
+    set_limits(limits, per_uid=False)
     if pipe is not None:
         environment["COURSE_REFEREE_FD"] = str(pipe)
     os.execve(sys.executable, _kernel_command(connection_file, extra, pipe is not None),
