@@ -137,6 +137,7 @@ class RunLimits:
         return notebook + cell + 120
 
 
+ZYGOTE_OPTION = "--GuardedExecute.zygote="  # a run's own zygote (see _warm_kernels)
 KERNEL_TROUBLE = {"DeadKernelError", "NotRun", "CellTimeoutError", "KeyboardInterrupt",
                   "MemoryError"}
 GENERIC = ("There was an error processing", "Please see", "Removing failed", "Traceback")
@@ -431,13 +432,19 @@ def _record_in_gradebook(run: _Run, name: str) -> None:
 def _warm_kernels(run: _Run, sources: list[Path], todo: list[str]) -> Iterator[_Run]:
     """The run, with a zygote for the kernels of this assignment's submissions when it has some
     to grade in the sandbox (:mod:`course_grading.zygote`)."""
-    if not (todo and run.limits.sandbox and run.limits.warm):
+    limits = run.limits
+    if not (todo and limits.sandbox and limits.warm) or any(
+            option.startswith(ZYGOTE_OPTION) for option in limits.options):
         yield run
         return
     with zygote.running(sandbox.kernel_environment(os.environ),
                         zygote.imported_modules(sources)) as path:
-        options = [*run.limits.options, f"--GuardedExecute.zygote={path}"] if path else []
-        yield replace(run, limits=replace(run.limits, options=options or run.limits.options))
+        yield replace(run, limits=with_zygote(limits, path))
+
+
+def with_zygote(limits: RunLimits, path: str | None) -> RunLimits:
+    """``limits`` for kernels that come from the zygote at ``path`` (None: cold kernels)."""
+    return replace(limits, options=[*limits.options, ZYGOTE_OPTION + path]) if path else limits
 
 
 def _grade_assignment(run: _Run, name: str,

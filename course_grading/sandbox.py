@@ -324,8 +324,17 @@ def _read_info(fd: int) -> dict:
     raise zygote.ZygoteError("bubblewrap did not start the sandbox")
 
 
-# the sandbox's first program when the kernel comes from the zygote: says it is ready, waits
-PLACEHOLDER = ["/bin/sh", "-c", "echo ready >&3; exec 3>&-; exec sleep infinity"]
+# the sandbox's first process (PID 1) when the kernel comes from the zygote: says it is ready,
+# then reaps every process of the sandbox whose parent ended, as bwrap's own would
+PLACEHOLDER = """import os, time
+os.write(3, b"ready\\n")
+os.close(3)
+while True:
+    try:
+        os.wait()
+    except ChildProcessError:
+        time.sleep(0.2)
+"""
 
 
 def _run_sealed_warm(connection: socket.socket, uid: int, group: cgroups.KernelGroup,
@@ -335,7 +344,7 @@ def _run_sealed_warm(connection: socket.socket, uid: int, group: cgroups.KernelG
     ready_read, ready_write = os.pipe()
     info_read, info_write = os.pipe()
     command = bwrap_arguments(uid, binds, limits, request["environment"]) + [
-        "--info-fd", "4", "--", *PLACEHOLDER]
+        "--as-pid-1", "--info-fd", "4", "--", sys.executable, "-I", "-S", "-c", PLACEHOLDER]
     child = _start_bwrap(uid, group, limits, command, {3: ready_write, 4: info_write})
     os.close(ready_write)
     os.close(info_write)
@@ -357,8 +366,8 @@ def _run_sealed_warm(connection: socket.socket, uid: int, group: cgroups.KernelG
     finally:
         os.close(info_read)
         os.close(ready_read)
-    code = zygote.wait_for_exit(connection)
-    os.kill(child, signal.SIGKILL)  # the placeholder, and with the PID namespace all else
+    code = zygote.wait_for_exit(connection)  # the kernel ended, or SIGTERM ended the sandbox
+    os.kill(child, signal.SIGKILL)  # bwrap, and with the PID namespace all that is left
     os.waitpid(child, 0)
     return code
 

@@ -14,14 +14,17 @@ under a key made of the assignment's source files, the configuration and nbgrade
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import tempfile
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
-from course_grading.autograde import RunLimits, Score, autograde, generate_assignment
+from course_grading import sandbox, zygote
+from course_grading.autograde import RunLimits, Score, autograde, generate_assignment, with_zygote
 from course_grading.course import CONFIG_FILE, GradingError, folder
 from course_grading.gradebook import open_gradebook
 from course_grading.nbgrader_call import NbgraderRunner
@@ -144,7 +147,14 @@ def check_notebook(notebook: Path, course_root: Path,
     """Grade a copy of ``notebook`` with every test of the course; the score and each part."""
     course_root, notebook = Path(course_root).resolve(), Path(notebook).resolve()
     assignment = _assignment_of(notebook, course_root)
-    with tempfile.TemporaryDirectory(prefix="check-exercise-") as scratch:
+    limits = limits or RunLimits()
+    with tempfile.TemporaryDirectory(prefix="check-exercise-") as scratch, \
+            ExitStack() as warm:
+        if limits.sandbox and limits.warm:  # it imports while the scratch course is made
+            sources = sorted((folder(course_root, "source") / assignment).glob("*.ipynb"))
+            path = warm.enter_context(zygote.running(
+                sandbox.kernel_environment(os.environ), zygote.imported_modules(sources)))
+            limits = with_zygote(limits, path)
         scratch_root = Path(scratch)
         _scratch_course(course_root, scratch_root, assignment, notebook)
         _gradebook_with_assignment(course_root, scratch_root, assignment)

@@ -70,15 +70,16 @@ def imported_modules(notebooks: list[Path]) -> list[str]:
     import ast
 
     import nbformat
+    from IPython.core.inputtransformer2 import TransformerManager
 
     found: set[str] = set()
     for path in notebooks:
         for cell in nbformat.read(path, as_version=4).cells:
             if cell.cell_type != "code":
                 continue
-            try:
-                tree = ast.parse(cell.source)
-            except (SyntaxError, ValueError):  # IPython magics and the like
+            try:  # magics become Python, as IPython runs them
+                tree = ast.parse(TransformerManager().transform_cell(cell.source))
+            except (SyntaxError, ValueError):
                 continue
             for node in ast.walk(tree):
                 if isinstance(node, ast.Import):
@@ -255,7 +256,8 @@ def _send(connection: socket.socket, message: dict) -> None:
 
 def _keep(connection: socket.socket, request: dict, fds: list[int], launcher: int) -> None:
     """The keeper: fork the kernel (into the sandbox's PID namespace), report its PID, then its
-    exit status; kill it if the launcher ends first."""
+    exit status; kill it if the launcher ends first. (It stays the kernel's parent: an orphan
+    would go to the machine's init, and the sandbox could not end until that reaped it.)"""
     code = 1
     try:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)

@@ -661,8 +661,10 @@ def _rb_parent(pid):
         return int(file.read().rsplit(")", 1)[1].split()[1])
 
 
-_rb_own, _rb_pid = set(), os.getpid()
-while _rb_pid > 0 and _rb_pid not in _rb_own:  # this kernel and its ancestors
+# this kernel, its ancestors, and its sandbox's first process (PID 1: bubblewrap's, or the
+# placeholder that a warm kernel joins; its parent, the zygote's keeper, is outside)
+_rb_own, _rb_pid = {1}, os.getpid()
+while _rb_pid > 0 and _rb_pid not in _rb_own:
     _rb_own.add(_rb_pid)
     try:
         _rb_pid = _rb_parent(_rb_pid)
