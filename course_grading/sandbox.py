@@ -16,7 +16,10 @@ can be made (:func:`can_isolate`), this launcher:
    folders read-only, a size-capped ``/tmp`` and nothing else (no ``/home``, ``/run``, other
    checkouts, the course's ``solutions/`` or gradebook); no network at all (the grader talks to
    the kernel over Unix sockets in the socket folder, jupyter_client's ``ipc`` transport);
-   the environment holds only ``KEPT_VARIABLES``;
+   the environment holds only ``KEPT_VARIABLES``. When the grading run has a zygote
+   (:mod:`course_grading.zygote`, its socket in ``COURSE_ZYGOTE_SOCKET``), bwrap runs a
+   placeholder instead, and the zygote forks a kernel with its libraries imported that joins
+   this sandbox; without one, or when it fails, the kernel starts cold in bwrap (one line says so);
 4. when the kernel ends (at the end of grading the grader stops it at once, :func:`stop`:
    SIGTERM to the launcher, no graceful shutdown), kills whatever is left in its control groups
    and removes them. The

@@ -91,3 +91,16 @@ def test_stop_of_a_launcher_already_gone_returns() -> None:
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
     sandbox.stop(gone.pid)
+
+
+def test_a_warm_kernel_is_asked_for_with_the_cold_kernels_program_and_environment() -> None:
+    limits = sandbox.KernelLimits(100, 10, 5, 20)
+    request = sandbox._warm_request(limits, "/s/kernel.json", ["--x"], True,
+                                    {"PATH": "/usr/bin"}, "/tmp/work")
+    cold = sandbox._kernel_command("/s/kernel.json", ["--x"], True)
+    assert cold[:3] == [sys.executable, "-I", sandbox.REFEREE]
+    assert request["main"] == sandbox.REFEREE and request["argv"] == cold[2:]
+    assert request["environment"] == {"PATH": "/usr/bin", "COURSE_REFEREE_FD": "3"}
+    assert sandbox.KernelLimits(**request["limits"]) == limits and request["cwd"] == "/tmp/work"
+    plain = sandbox._warm_request(limits, "/s/kernel.json", [], False, {}, "/w")
+    assert plain["main"] == "-m ipykernel_launcher" and plain["environment"] == {}
