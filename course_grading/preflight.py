@@ -9,7 +9,9 @@ instead of the submission itself. The policy (documented in book/using-the-cours
 - no notebook, or several candidates for one expected name: not graded, 0 with a reason;
 - exactly one notebook under another name (``01-concepts (1).ipynb``): graded as the expected
   notebook, with a note;
-- not valid JSON, not a notebook, or larger than ``MAX_NOTEBOOK_BYTES``: 0 with a reason;
+- not valid JSON, not a notebook, larger than ``MAX_NOTEBOOK_BYTES`` or with more than
+  ``MAX_CELLS`` cells (running them would only run into the notebook's time limit): 0 with a
+  reason;
 - every cell's metadata is rebuilt from the assignment's source notebook, so nothing a student
   sets there reaches nbgrader or nbclient (a ``skip-execution`` tag on a test cell, a
   ``raises-exception`` tag, changed points): a cell with a grade_id the assignment knows gets
@@ -33,9 +35,10 @@ from pathlib import Path
 
 import nbformat
 
-__all__ = ["MAX_NOTEBOOK_BYTES", "Preflight", "prepare", "submitted_notebooks"]
+__all__ = ["MAX_CELLS", "MAX_NOTEBOOK_BYTES", "Preflight", "prepare", "submitted_notebooks"]
 
 MAX_NOTEBOOK_BYTES = 20 * 2**20
+MAX_CELLS = 1000  # the exercises have about 20
 # what nbgrader adds to the nbgrader block of the student copy (and resets when it grades)
 RELEASE_KEYS = ("checksum", "cell_type")
 EARLIEST_TIMESTAMP = datetime(2000, 1, 1, tzinfo=UTC)
@@ -83,6 +86,9 @@ def _read(path: Path) -> nbformat.NotebookNode | str:
                     f"(limit {MAX_NOTEBOOK_BYTES // 2**20} MiB)")
         problem = "not valid JSON"
         data = json.loads(path.read_bytes())
+        cells = data.get("cells") if isinstance(data, dict) else None
+        if isinstance(cells, list) and len(cells) > MAX_CELLS:
+            return f"{path.name} has {len(cells):,} cells (limit {MAX_CELLS:,})"
         problem = "not a valid notebook"
         notebook = nbformat.reads(json.dumps(data), as_version=4)
         try:

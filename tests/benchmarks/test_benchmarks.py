@@ -175,3 +175,12 @@ def test_quick_parallel_grading_writes_a_complete_report(tmp_path: Path) -> None
 def test_committed_parallel_grading_report_is_a_full_run() -> None:
     report = json.loads((REPO / "benchmarks" / "parallel_grading.json").read_text())
     assert not report["quick"] and report["students"] >= 40
+
+
+@pytest.mark.slow
+def test_quick_warm_kernels_writes_a_complete_report(tmp_path: Path) -> None:
+    report = run_quick("warm_kernels.py", tmp_path / "warm.json")
+    assert report["students"] == 1 and list(report["per_submission"]) == ["01-concepts"]
+    for seconds in report["per_submission"]["01-concepts"].values():
+        assert seconds["seconds"] > 0 and seconds["cpu_seconds"] > 0
+    assert set(report["kernel_ready_with_imports_seconds"]["01-concepts"]) == {"warm", "cold"}

@@ -129,6 +129,20 @@ def test_a_huge_notebook_is_rejected(tmp_path: Path, monkeypatch) -> None:
     assert not check.gradeable and "MiB" in check.notes[0]
 
 
+def test_a_notebook_of_too_many_cells_is_rejected_unrun(tmp_path: Path) -> None:
+    (tmp_path / "over").mkdir()
+    (tmp_path / "at").mkdir()
+    notebook = student_copy()
+    notebook.cells += [nbformat.v4.new_code_cell("pass", id=f"extra-{i}")
+                       for i in range(preflight.MAX_CELLS + 1 - len(notebook.cells))]
+    check = prepare(tmp_path / "over", {NAME: notebook})
+    assert not check.gradeable
+    assert check.notes == [f"{NAME} has {preflight.MAX_CELLS + 1:,} cells "
+                           f"(limit {preflight.MAX_CELLS:,})"]
+    notebook.cells.pop()
+    assert prepare(tmp_path / "at", {NAME: notebook}).gradeable
+
+
 def test_a_duplicated_grade_id_keeps_the_first_cell(tmp_path: Path) -> None:
     notebook = student_copy()
     index = grade_ids(notebook).index("test-part-3")
