@@ -7,6 +7,7 @@ solution, and the part's test cell (visible and hidden tests) runs against it. T
 alternatives run together, top to bottom, as the notebook of a learner who wrote every part
 differently from the solution (the n-th alternative of each part in the n-th such notebook; the
 solution where a part has fewer): each must keep full marks in its part and every later one.
+Each part's answer cell as released (unanswered) is graded too, as a wrong answer.
 """
 
 from __future__ import annotations
@@ -55,6 +56,14 @@ class Exercise:
 
     def part(self, answer_id: str) -> int:
         return [p.answer_id for p in self.parts].index(answer_id)
+
+
+def released_stubs(assignment: str) -> dict[str, str]:
+    """The answer cells of the student copy, as released (unanswered), by grade_id."""
+    path = REPO / "notebooks" / assignment / f"{assignment}.ipynb"
+    return {cell.metadata["nbgrader"]["grade_id"]: cell.source
+            for cell in nbformat.read(path, as_version=4).cells
+            if cell.metadata.get("nbgrader", {}).get("solution")}
 
 
 def load_exercise(assignment: str) -> Exercise:
@@ -189,7 +198,9 @@ class Grader:
         k = self.exercise.part(variant["part"])
         return {
             "assignment": self.exercise.assignment,
-            "index": self.exercise.variants.index(variant),  # its place in the mutation file
+            # its place in the mutation file (None: a released, unanswered cell)
+            "index": (self.exercise.variants.index(variant)
+                      if variant in self.exercise.variants else None),
             "part": variant["part"],
             "kind": variant["kind"],
             "what": variant["what"],
@@ -211,7 +222,11 @@ def main(out: str, assignments: list[str]) -> None:
         variants = grader.exercise.variants
         graded = [grader.grade_wrong(v) for v in variants if v["kind"] == "wrong"]
         graded += grader.grade_correct()
-        report.append({"assignment": assignment, "variants": graded,
+        # each part left as released: what an untouched notebook scores, part by part
+        untouched = [grader.grade_wrong({"part": part, "kind": "wrong", "what": "as released",
+                                         "code": stub})
+                     for part, stub in released_stubs(assignment).items()]
+        report.append({"assignment": assignment, "variants": graded, "untouched": untouched,
                        "seconds": round(time.perf_counter() - started, 3)})
         print(f"{assignment}: {len(graded)} answers in {time.perf_counter() - started:.1f} s",
               file=sys.stderr, flush=True)

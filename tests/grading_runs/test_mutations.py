@@ -34,14 +34,19 @@ def variant_ids() -> list[tuple[str, int]]:
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, int], dict]:
+def report(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
+    """mutation_runner's report: per exercise, its graded variants and released answer cells."""
     out = tmp_path_factory.mktemp("mutations") / "graded.json"
     result = subprocess.run(
         [sys.executable, "-m", "tests.grading_runs.mutation_runner", str(out), *ASSIGNMENTS],
         cwd=REPO, capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, result.stderr[-5000:]
-    report = json.loads(out.read_text())
+    return json.loads(out.read_text())
+
+
+@pytest.fixture(scope="module")
+def graded(report) -> dict[tuple[str, int], dict]:
     return {(exercise["assignment"], variant["index"]): variant
             for exercise in report for variant in exercise["variants"]}
 
@@ -69,3 +74,15 @@ def test_answer_gets_the_points_it_deserves(graded, key: tuple[str, int]) -> Non
         lost = {test: variant["errors"][test] for test, points in variant["points"].items()
                 if points < variant["max_points"][test]}
         assert not lost, f"{label} lost points: {lost}"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_part_left_as_released_scores_zero(report, assignment: str) -> None:
+    """An untouched notebook earns nothing: each part's test fails on the released cell.
+    (test_roundtrip grades one untouched notebook end to end, through nbgrader.)"""
+    (exercise,) = [e for e in report if e["assignment"] == assignment]
+    parts = {variant["own_test"] for variant in exercise["untouched"]}
+    assert parts == set(exercise["untouched"][0]["max_points"])  # every graded part
+    for variant in exercise["untouched"]:
+        assert variant["points"][variant["own_test"]] == 0, \
+            f"{variant['part']} as released keeps the points of {variant['own_test']}"
