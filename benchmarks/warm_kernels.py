@@ -23,9 +23,6 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from jupyter_client.kernelspec import KernelSpecManager
-from jupyter_client.manager import KernelManager
-
 from course_authoring.benchmark_reports import quick_parser, report_header, write_report
 from course_authoring.cpu_time import machine_cpu_seconds
 from course_grading import sandbox, zygote
@@ -60,32 +57,12 @@ def grade(scratch: Path, assignment: str, students: int, warm: bool) -> tuple[fl
 
 def kernel_start(modules: list[str], socket_path: str | None) -> float:
     """Seconds from starting a grading kernel to the end of a cell importing ``modules``."""
-    folder = tempfile.mkdtemp(prefix="course-kernel-")
-    specs = KernelSpecManager(kernel_dirs=[str(sandbox.KERNELS_DIR)], ensure_native_kernel=False)
-    manager = KernelManager(kernel_name=sandbox.KERNEL_NAME, kernel_spec_manager=specs,
-                            transport="ipc", connection_file=os.path.join(folder, "kernel.json"))
-    env = {**os.environ, **sandbox.KernelLimits(4096, 600, 256, 512).to_env()}
-    if socket_path:
-        env[zygote.SOCKET_VARIABLE] = socket_path
     start = time.perf_counter()
-    manager.start_kernel(env=env)
-    client = manager.client()
-    try:
-        client.start_channels()
-        client.wait_for_ready(timeout=300)
+    limits = sandbox.KernelLimits(4096, 600, 256, 512)
+    with sandbox.grading_kernel(limits, socket_path) as client:
         reply = client.execute_interactive("\n".join(f"import {m}" for m in modules), timeout=300)
         assert reply["content"]["status"] == "ok", reply["content"]
         return time.perf_counter() - start
-    finally:
-        client.stop_channels()
-        launcher = manager.provisioner.pid if manager.provisioner else None
-        if launcher:
-            sandbox.stop(launcher)
-        manager.shutdown_kernel(now=True)
-        manager.cleanup_resources()
-        if launcher:
-            sandbox.leftovers(launcher)
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def main() -> None:

@@ -33,6 +33,7 @@ The limits come from environment variables set by
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import dataclasses
 import fcntl
@@ -45,13 +46,16 @@ import shutil
 import signal
 import socket
 import sys
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from course_grading import cgroups, zygote
 
-__all__ = ["KERNEL_NAME", "KERNELS_DIR", "KernelLimits", "can_isolate", "isolation_warning",
-           "leftovers", "main"]
+__all__ = ["KERNEL_NAME", "KERNELS_DIR", "KernelLimits", "can_isolate", "grading_kernel",
+           "isolation_warning", "leftovers", "main", "set_limits", "stop"]
 
 KERNEL_NAME = "course-sandbox"
 KERNELS_DIR = Path(__file__).resolve().parent / "kernels"
@@ -109,6 +113,38 @@ def isolation_warning() -> str:
             "and write gradebook.db, reach the network and other kernels. Only per-process "
             "resource limits and the time limits apply. Grade untrusted submissions as root "
             "on a machine with `apt-get install bubblewrap`.")
+
+
+@contextlib.contextmanager
+def grading_kernel(limits: KernelLimits, zygote_socket: str | None = None,
+                   timeout: float = 300) -> Iterator[Any]:
+    """A kernel started as the grader starts one (from the zygote at ``zygote_socket``, else
+    cold), ready for code: its jupyter_client client. Stopped and cleaned up afterwards."""
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import KernelManager
+
+    folder = tempfile.mkdtemp(prefix="course-kernel-")
+    specs = KernelSpecManager(kernel_dirs=[str(KERNELS_DIR)], ensure_native_kernel=False)
+    manager = KernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=specs, transport="ipc",
+                            connection_file=os.path.join(folder, "kernel.json"))
+    env = {key: value for key, value in os.environ.items() if key != zygote.SOCKET_VARIABLE}
+    env |= limits.to_env() | ({zygote.SOCKET_VARIABLE: zygote_socket} if zygote_socket else {})
+    manager.start_kernel(env=env)
+    client = manager.client()
+    try:
+        client.start_channels()
+        client.wait_for_ready(timeout=timeout)
+        yield client
+    finally:
+        client.stop_channels()
+        launcher = manager.provisioner.pid if manager.provisioner else None
+        if launcher:
+            stop(launcher)
+        manager.shutdown_kernel(now=True)
+        manager.cleanup_resources()
+        if launcher:
+            leftovers(launcher)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def group_name(launcher_pid: int) -> str:

@@ -72,6 +72,24 @@ def test_appendix_quotes_the_committed_grading_overhead_measurement() -> None:
         assert quoted in page, f"the appendix does not quote {quoted!r} from the benchmark"
 
 
+def test_instructors_page_quotes_the_committed_warm_kernel_measurement() -> None:
+    """The warm-kernel numbers on the instructors' page are those of warm_kernels.json."""
+    result = json.loads((REPO / "benchmarks" / "warm_kernels.json").read_text())
+    page = " ".join((REPO / "book" / "using-the-course.md").read_text().split())
+    four, one = result["per_submission"]["04-baseline-mlp"], result["per_submission"]["01-concepts"]
+    ready = result["kernel_ready_with_imports_seconds"]["04-baseline-mlp"]
+    assert not result["quick"] and result["isolated"]
+    for quoted in (f"{result['students']} submissions of each solution",
+                   f"best of {result['rounds']} rounds",
+                   f"exercise 4 took {four['warm']['seconds']:.2f} s per submission warm and "
+                   f"{four['cold']['seconds']:.2f} s cold ({four['warm']['cpu_seconds']:.2f} and "
+                   f"{four['cold']['cpu_seconds']:.2f} s of CPU)",
+                   f"after {ready['warm']:.2f} s warm, {ready['cold']:.2f} s cold",
+                   f"exercise 1, which imports only NumPy, took {one['warm']['seconds']:.2f} s"):
+        assert quoted in page, f"the instructors' page does not quote {quoted!r}"
+    assert one["warm"]["seconds"] == one["cold"]["seconds"]  # "either way"
+
+
 def test_chapter_2_quotes_what_xla_saves_from_the_committed_measurement() -> None:
     """Chapter 2's "about N times faster" is the ratio in benchmarks/xla_on_cpu.json."""
     compile_ = json.loads((REPO / "benchmarks" / "xla_on_cpu.json").read_text())["compile"]

@@ -1,26 +1,23 @@
 """Tests of course_grading.zygote: warm kernels that are sealed like cold ones and share nothing.
 
-The kernels are started as the grader starts them: jupyter_client with the course-sandbox
-kernelspec, the zygote's socket in the launcher's environment. Those that need the sealed
-sandbox (root, bubblewrap, control groups) are skipped elsewhere.
+The kernels are started as the grader starts them (course_grading.sandbox.grading_kernel: the
+course-sandbox kernelspec, the zygote's socket in the launcher's environment). Tests that need
+the sealed sandbox (root, bubblewrap, control groups) are skipped elsewhere; those that start a
+process are slow (make test only).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
 import pytest
-from jupyter_client.kernelspec import KernelSpecManager
-from jupyter_client.manager import KernelManager
 
 from course_grading import sandbox, zygote
 from course_grading.sandbox import KernelLimits
@@ -55,14 +52,6 @@ def run_in_kernel(code: str, socket_path: str | None,
                   limits: KernelLimits = LIMITS) -> tuple[str, str]:
     """Start a grading kernel (warm when ``socket_path`` is given), run ``code``; its stdout
     and the name and value of the error it raised, if any."""
-    folder = tempfile.mkdtemp(prefix="course-kernel-")
-    specs = KernelSpecManager(kernel_dirs=[str(sandbox.KERNELS_DIR)], ensure_native_kernel=False)
-    manager = KernelManager(kernel_name=sandbox.KERNEL_NAME, kernel_spec_manager=specs,
-                            transport="ipc", connection_file=os.path.join(folder, "kernel.json"))
-    env = {**os.environ, **limits.to_env()}
-    env.pop(zygote.SOCKET_VARIABLE, None)
-    if socket_path:
-        env[zygote.SOCKET_VARIABLE] = socket_path
     out: list[str] = []
     error: list[str] = []
 
@@ -73,22 +62,8 @@ def run_in_kernel(code: str, socket_path: str | None,
         elif message["msg_type"] == "error":
             error.append(f"{content['ename']}: {content['evalue']}")
 
-    manager.start_kernel(env=env)
-    client = manager.client()
-    try:
-        client.start_channels()
-        client.wait_for_ready(timeout=120)
+    with sandbox.grading_kernel(limits, socket_path, timeout=120) as client:
         client.execute_interactive(code, timeout=120, output_hook=collect)
-    finally:
-        client.stop_channels()
-        launcher = manager.provisioner.pid if manager.provisioner else None
-        if launcher:
-            sandbox.stop(launcher)
-        manager.shutdown_kernel(now=True)
-        manager.cleanup_resources()
-        if launcher:
-            sandbox.leftovers(launcher)
-        shutil.rmtree(folder, ignore_errors=True)
     return "".join(out), "".join(error)
 
 
@@ -121,6 +96,8 @@ def test_the_zygote_imports_what_the_notebooks_import(tmp_path) -> None:
         "json", "keras.layers", "matplotlib", "matplotlib_inline.backend_inline", "numpy"]
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root, to act as another user")
 def test_another_user_cannot_reach_the_zygote(warm) -> None:
     child = os.fork()
     if child == 0:
@@ -238,6 +215,7 @@ def test_a_kernel_that_forks_and_starts_threads_is_served_and_cleaned_up(warm) -
                 if int(line.split()[0]) >= sandbox.UID_BASE and "Z" not in line.split()[1]]
 
 
+@pytest.mark.slow
 def test_without_its_zygote_a_kernel_starts_cold_and_says_so(tmp_path, capfd) -> None:
     missing = str(tmp_path / "no-zygote")
     out, error = run_in_kernel("import sys; print('numpy' in sys.modules)", missing, UNSEALED)
@@ -268,6 +246,7 @@ def test_warm_and_cold_kernels_train_to_the_same_weights() -> None:
     assert len(warm_out.strip()) == 64 and warm_out == cold_out
 
 
+@pytest.mark.slow
 def test_the_zygote_refuses_to_serve_with_memory_shared_between_kernels(tmp_path) -> None:
     script = textwrap.dedent(f"""
         import mmap, sys
