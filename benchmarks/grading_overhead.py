@@ -9,30 +9,28 @@ configuration, everything but the sandbox kernel, splits the cost between the tw
 configuration runs ``--rounds`` times, alternating, and the fastest counts. Writes
 benchmarks/grading_overhead.json.
 
-    .venv/bin/python benchmarks/grading_overhead.py [--students 6]
+    .venv/bin/python benchmarks/grading_overhead.py [--students 6] [--rounds 2] [--quick]
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from course_authoring.benchmark_reports import write_report
+from course_authoring.benchmark_reports import quick_parser, write_report
 from course_authoring.cpu_time import machine_cpu_seconds
+from course_authoring.synthetic_class import make_class
 from course_grading import sandbox
 from course_grading.autograde import RunLimits, autograde
 
 REPO = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "01-concepts"
-NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 
 STOCK_CONFIG = '''c = get_config()
 c.CourseDirectory.course_id = "benchmark"
@@ -41,20 +39,6 @@ c.CourseDirectory.release_directory = "notebooks"
 c.OverwriteCells.add_missing_cells = True
 c.Execute.timeout = 60
 '''
-
-
-def make_class(root: Path, students: int, config: str | None) -> Path:
-    root.mkdir(parents=True)
-    if config is None:
-        shutil.copy2(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
-    else:
-        (root / "nbgrader_config.py").write_text(config)
-    shutil.copytree(REPO / "solutions" / ASSIGNMENT, root / "solutions" / ASSIGNMENT)
-    for index in range(students):
-        folder = root / "submitted" / f"student-{index:02d}" / ASSIGNMENT
-        folder.mkdir(parents=True)
-        shutil.copy2(REPO / "solutions" / ASSIGNMENT / NOTEBOOK, folder / NOTEBOOK)
-    return root
 
 
 def stock_nbgrader(root: Path) -> None:
@@ -68,10 +52,12 @@ def stock_nbgrader(root: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = quick_parser(__doc__.splitlines()[0], REPO / "benchmarks" / "grading_overhead.json")
     parser.add_argument("--students", type=int, default=6)
     parser.add_argument("--rounds", type=int, default=2)
-    args = parser.parse_args()
+    args = parser.parse_args()  # --quick: 1 student, 1 round
+    if args.quick:
+        args.students, args.rounds = 1, 1
     seconds: dict[str, float] = {}
     # CPU seconds of the whole machine (steadier than wall time), the sandboxed kernels included:
     # their time never reaches getrusage
@@ -82,7 +68,8 @@ def main() -> None:
         for round_ in range(args.rounds):  # alternate, keep the best: other load comes and goes
             for name, limits in configurations.items():
                 root = Path(scratch) / f"{round_}-{len(seconds)}-{name.replace(' ', '')}"
-                course = make_class(root, args.students, STOCK_CONFIG if limits is None else None)
+                course = make_class(REPO, root, ASSIGNMENT, args.students,
+                                    STOCK_CONFIG if limits is None else None)
                 start, cpu_start = time.perf_counter(), machine_cpu_seconds()
                 if limits is None:
                     stock_nbgrader(course)
@@ -103,8 +90,7 @@ def main() -> None:
         "load_average_1min": round(os.getloadavg()[0], 1),
         "machine": f"{platform.machine()}, {platform.python_version()}",
     }
-    write_report(REPO / "benchmarks" / "grading_overhead.json", result,
-                 "benchmarks/grading_overhead.py")
+    write_report(args.output, result, "benchmarks/grading_overhead.py")
     print(json.dumps(result, indent=2))
 
 

@@ -18,14 +18,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from grading_overhead import ASSIGNMENT, make_class  # the same class: clean copies of ex. 1
-
 from course_authoring.benchmark_reports import quick_parser, report_header, write_report
+from course_authoring.synthetic_class import make_class
 from course_grading import sandbox
 from course_grading.autograde import autograde
 from course_grading.postgres import TemporaryPostgres
 
 REPO = Path(__file__).resolve().parents[1]
+ASSIGNMENT = "01-concepts"  # as in grading_overhead.py: clean copies of exercise 1
 JOBS = (1, 2)
 
 
@@ -33,7 +33,7 @@ def grade_class(scratch: Path, students: int, jobs: int) -> float:
     """Seconds to grade the whole class with ``jobs`` at a time (every score checked)."""
     with TemporaryPostgres() as server:
         config = (REPO / "nbgrader_config.py").read_text()
-        course = make_class(scratch / f"jobs-{jobs}", students,
+        course = make_class(REPO, scratch / f"jobs-{jobs}", ASSIGNMENT, students,
                             f"{config}\nc.CourseDirectory.db_url = {server.url!r}\n")
         start = time.perf_counter()
         scores = autograde(course, [ASSIGNMENT], jobs=jobs, progress=sys.stderr)

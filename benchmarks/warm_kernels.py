@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import tempfile
 import time
 from contextlib import ExitStack
@@ -25,6 +24,7 @@ from pathlib import Path
 
 from course_authoring.benchmark_reports import quick_parser, report_header, write_report
 from course_authoring.cpu_time import machine_cpu_seconds
+from course_authoring.synthetic_class import make_class
 from course_grading import sandbox, zygote
 from course_grading.autograde import RunLimits, autograde
 
@@ -32,22 +32,10 @@ REPO = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = ("01-concepts", "04-baseline-mlp")
 
 
-def make_class(root: Path, assignment: str, students: int) -> Path:
-    root.mkdir(parents=True)
-    shutil.copy2(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
-    shutil.copytree(REPO / "solutions" / assignment, root / "solutions" / assignment)
-    notebook = f"{assignment}.ipynb"
-    for index in range(students):
-        folder = root / "submitted" / f"student-{index:02d}" / assignment
-        folder.mkdir(parents=True)
-        shutil.copy2(REPO / "solutions" / assignment / notebook, folder / notebook)
-    return root
-
-
 def grade(scratch: Path, assignment: str, students: int, warm: bool) -> tuple[float, float]:
     """Wall and machine CPU seconds of one class run."""
-    course = make_class(scratch / f"{assignment}-{warm}-{time.monotonic_ns()}", assignment,
-                        students)
+    course = make_class(REPO, scratch / f"{assignment}-{warm}-{time.monotonic_ns()}",
+                        assignment, students)
     start, cpu = time.perf_counter(), machine_cpu_seconds()
     scores = autograde(course, [assignment], RunLimits(warm=warm), feedback=False)
     elapsed, used = time.perf_counter() - start, machine_cpu_seconds() - cpu
