@@ -57,6 +57,7 @@ from course_grading.course import (
     GradingError,
     folder,
     load_config,
+    source_notebooks,
     students,
     submitted_assignments,
 )
@@ -451,7 +452,7 @@ def _grade_assignment(run: _Run, name: str,
                       chosen: list[str]) -> dict[str, tuple[str, str, bool]]:
     """Grade the submissions of one assignment that need it, each with its feedback;
     (status, reason, graded now) by student."""
-    sources = sorted((folder(run.course_root, "source") / name).glob("*.ipynb"))
+    sources = source_notebooks(run.course_root, name)
     todo, kept = _to_grade(run, name, chosen)
     if run.generate and todo:
         _record_in_gradebook(run, name)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from traitlets.config import Config
 
-__all__ = ["CONFIG_FILE", "GradingError", "assignments", "folder", "load_config", "students",
-           "submitted_assignments"]
+__all__ = ["CONFIG_FILE", "GradingError", "assignments", "folder", "load_config",
+           "source_notebooks", "students", "submitted_assignments"]
 
 CONFIG_FILE = "nbgrader_config.py"
 # nbgrader's own defaults for the CourseDirectory folders a grading run uses
@@ -49,6 +49,11 @@ def assignments(course_root: Path) -> list[str]:
     if not source.is_dir():
         return []
     return sorted(p.name for p in source.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def source_notebooks(course_root: Path, assignment: str) -> list[Path]:
+    """The notebooks of ``assignment`` in the source folder, in order."""
+    return sorted((folder(course_root, "source") / assignment).glob("*.ipynb"))
 
 
 def submitted_assignments(course_root: Path) -> list[str]:

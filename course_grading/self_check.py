@@ -25,7 +25,7 @@ import nbformat
 
 from course_grading import sandbox, zygote
 from course_grading.autograde import RunLimits, Score, autograde, generate_assignment, with_zygote
-from course_grading.course import CONFIG_FILE, GradingError, folder
+from course_grading.course import CONFIG_FILE, GradingError, folder, source_notebooks
 from course_grading.gradebook import open_gradebook
 from course_grading.nbgrader_call import NbgraderRunner
 
@@ -151,9 +151,9 @@ def check_notebook(notebook: Path, course_root: Path,
     with tempfile.TemporaryDirectory(prefix="check-exercise-") as scratch, \
             ExitStack() as warm:
         if limits.sandbox and limits.warm:  # it imports while the scratch course is made
-            sources = sorted((folder(course_root, "source") / assignment).glob("*.ipynb"))
             path = warm.enter_context(zygote.running(
-                sandbox.kernel_environment(os.environ), zygote.imported_modules(sources)))
+                sandbox.kernel_environment(os.environ),
+                zygote.imported_modules(source_notebooks(course_root, assignment))))
             limits = with_zygote(limits, path)
         scratch_root = Path(scratch)
         _scratch_course(course_root, scratch_root, assignment, notebook)

@@ -39,6 +39,15 @@ def test_assignments_lists_solution_folders_in_order(tmp_path: Path) -> None:
     assert course.assignments(root) == ["01-a", "02-b"]
 
 
+def test_source_notebooks_are_an_assignments_notebooks_in_order(tmp_path: Path) -> None:
+    root = make_root(tmp_path, 'c.CourseDirectory.source_directory = "solutions"\n', "01-a")
+    for name in ("b.ipynb", "a.ipynb", "notes.md"):
+        (root / "solutions" / "01-a" / name).write_text("{}")
+    assert course.source_notebooks(root, "01-a") == [root / "solutions" / "01-a" / "a.ipynb",
+                                                      root / "solutions" / "01-a" / "b.ipynb"]
+    assert course.source_notebooks(root, "02-none") == []
+
+
 def test_submissions_are_listed_by_assignment_and_student(tmp_path: Path) -> None:
     root = make_root(tmp_path)
     assert course.submitted_assignments(root) == []
