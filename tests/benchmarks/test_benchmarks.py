@@ -1,4 +1,8 @@
-"""Smoke tests of the benchmarks: a --quick run writes a complete JSON report."""
+"""Smoke tests of the benchmarks: a --quick run writes a complete JSON report.
+
+The scripts that train in their own process share one (tests/benchmarks/quick_runs.py), so that
+TensorFlow, PyTorch and JAX are imported once; the grading benchmarks start their own kernels.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,20 @@ import pytest
 from course_utils import records
 from tests.support import REPO
 
-SCRIPT = REPO / "benchmarks" / "train_throughput.py"
+# script -> its options besides --quick and --output; run in this order, in one process
+# (train_throughput last: its --strict-determinism runs turn op determinism on for the process)
+SHARED = {
+    "framework_comparison.py": [], "seed_spread.py": ["--seeds", "3"],
+    "regularization_ablation.py": ["--seeds", "4"], "regularization_runs.py": [],
+    "next_steps_runs.py": [], "xla_on_cpu.py": [], "train_throughput.py": [],
+}
+# scripts not in SHARED, and why
+OWN_PROCESS = {
+    "parallel_grading.py": "grades a class: its smoke test starts nbgrader and kernels",
+    "warm_kernels.py": "grades a class: its smoke test starts nbgrader, kernels and a zygote",
+    "grading_overhead.py": "grades a class like parallel_grading.py; run by make bench only",
+    "lighthouse_audit.py": "audits the built book in a browser; run by make audit only",
+}
 EXPECTED_RUNS = {
     (config, batch_size)
     for config in ("keras-defaults", "course-defaults")
@@ -21,21 +38,40 @@ EXPECTED_RUNS = {
 }
 
 
-@pytest.mark.slow
-def test_quick_benchmark_writes_report(tmp_path: Path) -> None:
-    output = tmp_path / "report.json"
+@pytest.fixture(scope="module")
+def shared_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder where the SHARED scripts' quick runs left their reports, output and status."""
+    out = tmp_path_factory.mktemp("quick-runs")
+    arguments: list[str] = []
+    for script, options in SHARED.items():
+        arguments += [*(["--"] if arguments else []), script, *options]
     completed = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--output", str(output)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+        [sys.executable, "-m", "tests.benchmarks.quick_runs", str(out), *arguments],
+        cwd=REPO, capture_output=True, text=True, timeout=1200, check=False)
     assert completed.returncode == 0, completed.stderr[-4000:]
-    assert "speed-up course/keras" in completed.stdout
+    return out
 
-    report = json.loads(output.read_text())
+
+def shared_report(out: Path, script: str) -> tuple[dict, str]:
+    """A SHARED script's report and what it printed; fails with its traceback if it failed."""
+    name = Path(script).stem
+    status = (out / f"{name}.status").read_text()
+    assert status == "0", status[-4000:]
+    report = json.loads((out / f"{name}.json").read_text())
+    assert report["generated_by"].startswith(f"benchmarks/{script}")
+    return report, (out / f"{name}.out").read_text()
+
+
+def test_every_benchmark_script_has_its_smoke_test() -> None:
+    """A new script joins SHARED, or OWN_PROCESS with the reason it needs one."""
+    assert {path.name for path in (REPO / "benchmarks").glob("*.py")} == {*SHARED, *OWN_PROCESS}
+
+
+@pytest.mark.slow
+def test_quick_benchmark_writes_report(shared_runs) -> None:
+    report, printed = shared_report(shared_runs, "train_throughput.py")
+    assert "speed-up course/keras" in printed
+
     results = report["results"]
     assert {(r["config"], r["batch_size"]) for r in results} == EXPECTED_RUNS
     assert len(results) == len(EXPECTED_RUNS)
@@ -50,16 +86,9 @@ def test_quick_benchmark_writes_report(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_quick_framework_comparison_writes_report(tmp_path: Path) -> None:
-    output = tmp_path / "comparison.json"
-    completed = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "framework_comparison.py"), "--quick",
-         "--output", str(output)],
-        cwd=REPO, capture_output=True, text=True, timeout=600, check=False,
-    )
-    assert completed.returncode == 0, completed.stderr[-4000:]
-    assert "of matmul" in completed.stdout  # the table was printed
-    report = json.loads(output.read_text())
+def test_quick_framework_comparison_writes_report(shared_runs) -> None:
+    report, printed = shared_report(shared_runs, "framework_comparison.py")
+    assert "of matmul" in printed  # the table was printed
     assert report["quick"] is True
     assert [run["framework"] for run in report["runs"]] == ["pytorch", "numpy"]
     assert all(run["samples"] == 4096 and len(run["epoch_seconds"]) == 2 for run in report["runs"])
@@ -67,16 +96,8 @@ def test_quick_framework_comparison_writes_report(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_quick_seed_spread_writes_a_complete_report(tmp_path: Path) -> None:
-    output = tmp_path / "spread.json"
-    completed = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "seed_spread.py"), "--quick", "--seeds", "3",
-         "--output", str(output)],
-        cwd=REPO, capture_output=True, text=True, timeout=600, check=False,
-    )
-    assert completed.returncode == 0, completed.stderr[-4000:]
-    report = json.loads(output.read_text())
-    assert report["generated_by"].startswith("benchmarks/seed_spread.py")
+def test_quick_seed_spread_writes_a_complete_report(shared_runs) -> None:
+    report, _ = shared_report(shared_runs, "seed_spread.py")
     assert report["quick"] is True and report["settings"]["seeds"] == [3]
     runs = report["runs"]
     assert [run["network"] for run in runs] == ["784-32-10"]
@@ -88,16 +109,8 @@ def test_quick_seed_spread_writes_a_complete_report(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_quick_regularization_ablation_writes_a_complete_report(tmp_path: Path) -> None:
-    output = tmp_path / "ablation.json"
-    completed = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "regularization_ablation.py"), "--quick",
-         "--seeds", "4", "--output", str(output)],
-        cwd=REPO, capture_output=True, text=True, timeout=600, check=False,
-    )
-    assert completed.returncode == 0, completed.stderr[-4000:]
-    report = json.loads(output.read_text())
-    assert report["generated_by"].startswith("benchmarks/regularization_ablation.py")
+def test_quick_regularization_ablation_writes_a_complete_report(shared_runs) -> None:
+    report, _ = shared_report(shared_runs, "regularization_ablation.py")
     assert report["quick"] is True and report["settings"]["seeds"] == [4]
     runs = report["runs"]
     assert [run["variant"] for run in runs] == ["final recipe", "without dropout"]
@@ -122,8 +135,9 @@ def run_quick(script: str, output: Path) -> dict:
 
 
 @pytest.mark.slow
-def test_quick_regularization_runs_write_a_complete_report(tmp_path: Path) -> None:
-    report = run_quick("regularization_runs.py", tmp_path / "runs.json")
+def test_quick_regularization_runs_write_a_complete_report(shared_runs) -> None:
+    report, _ = shared_report(shared_runs, "regularization_runs.py")
+    assert report["quick"] is True
     epochs = report["settings"]["small_epochs"]
     assert [(run["l2"], run["seed"]) for run in report["l2_strength"]] == [(0.0, 42), (0.01, 42)]
     assert all(len(run["val_categorical_crossentropy"]) == epochs for run in report["l2_strength"])
@@ -138,8 +152,9 @@ def test_quick_regularization_runs_write_a_complete_report(tmp_path: Path) -> No
 
 
 @pytest.mark.slow
-def test_quick_next_steps_runs_write_a_complete_report(tmp_path: Path) -> None:
-    report = run_quick("next_steps_runs.py", tmp_path / "runs.json")
+def test_quick_next_steps_runs_write_a_complete_report(shared_runs) -> None:
+    report, _ = shared_report(shared_runs, "next_steps_runs.py")
+    assert report["quick"] is True
     settings, cnn = report["settings"], report["cnn"]
     assert len(records.decode_labels(cnn["test_predictions"])) == settings["test_images"]
     assert len(cnn["epoch_seconds"]) == len(cnn["history"]["loss"]) == settings["cnn_epochs"]
@@ -151,8 +166,9 @@ def test_quick_next_steps_runs_write_a_complete_report(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_quick_xla_on_cpu_writes_a_complete_report(tmp_path: Path) -> None:
-    report = run_quick("xla_on_cpu.py", tmp_path / "xla.json")
+def test_quick_xla_on_cpu_writes_a_complete_report(shared_runs) -> None:
+    report, _ = shared_report(shared_runs, "xla_on_cpu.py")
+    assert report["quick"] is True
     assert set(report["random_numbers"]) == {"tensorflow_seconds", "xla_seconds"}
     for comparison in ("compile", "dense_dropout", "convolutions"):
         for label in ("xla", "no_xla"):
