@@ -14,21 +14,28 @@ import io
 import sys
 import traceback
 from pathlib import Path
+from types import ModuleType
 
 from tests.support import REPO
+
+
+def load_script(script: str) -> ModuleType:
+    """``benchmarks/<script>`` imported as a module (its ``main`` not called)."""
+    spec = importlib.util.spec_from_file_location(f"benchmarks_{Path(script).stem}",
+                                                  REPO / "benchmarks" / script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # as an imported module is (dataclasses look it up)
+    spec.loader.exec_module(module)
+    return module
 
 
 def run(script: str, arguments: list[str], out: Path) -> None:
     """Call ``benchmarks/<script>``'s main with ``--quick``; record its output and status."""
     name = Path(script).stem
-    path = REPO / "benchmarks" / script
-    spec = importlib.util.spec_from_file_location(f"benchmarks_{name}", path)
-    assert spec is not None and spec.loader is not None
     printed = io.StringIO()
     try:
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module  # as an imported module is (dataclasses look it up)
-        spec.loader.exec_module(module)
+        module = load_script(script)
         with contextlib.redirect_stdout(printed):
             code = module.main(["--quick", "--output", str(out / f"{name}.json"), *arguments])
         status = str(code or 0)

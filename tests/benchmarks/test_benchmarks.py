@@ -15,12 +15,14 @@ import numpy as np
 import pytest
 
 from course_utils import records
+from tests.benchmarks.quick_runs import load_script
 from tests.support import REPO
 
 # script -> its options besides --quick and --output; run in this order, in one process
 # (train_throughput last: its --strict-determinism runs turn op determinism on for the process)
 SHARED = {
-    "framework_comparison.py": [], "seed_spread.py": ["--seeds", "3"],
+    "noisy_labels_baseline.py": [], "framework_comparison.py": [],
+    "seed_spread.py": ["--seeds", "3"],
     "regularization_ablation.py": ["--seeds", "4"], "regularization_runs.py": [],
     "next_steps_runs.py": [], "xla_on_cpu.py": [], "train_throughput.py": [],
 }
@@ -65,6 +67,28 @@ def shared_report(out: Path, script: str) -> tuple[dict, str]:
 def test_every_benchmark_script_has_its_smoke_test() -> None:
     """A new script joins SHARED, or OWN_PROCESS with the reason it needs one."""
     assert {path.name for path in (REPO / "benchmarks").glob("*.py")} == {*SHARED, *OWN_PROCESS}
+
+
+def test_exercise_6_baseline_was_recorded_from_the_notebook_s_training_code() -> None:
+    script = load_script("noisy_labels_baseline.py")
+    record = json.loads((REPO / "course_utils" / records.NOISY_LABELS_BASELINE).read_text())
+    assert record["training_code_sha256"] == script.code_hash(script.setup_source()), \
+        "exercise 6's training code changed: run benchmarks/noisy_labels_baseline.py, commit it"
+    history, check = records.noisy_labels_baseline()
+    assert len(check) == history.params["epochs"] == len(history.history["val_accuracy"]) == 20
+
+
+@pytest.mark.slow
+def test_training_exercise_6_s_baseline_again_gives_the_record(shared_runs) -> None:
+    """The record is what the set-up cell's code trains (on another CPU: as closely as it can)."""
+    report, _ = shared_report(shared_runs, "noisy_labels_baseline.py")
+    committed = json.loads((REPO / "course_utils" / records.NOISY_LABELS_BASELINE).read_text())
+    cpu = committed["machine"]["cpu"]
+    assert records.matches_record(committed["check_accuracy"], report["check_accuracy"],
+                                  recorded_cpu=cpu)
+    for name in ("val_accuracy", "val_loss"):
+        assert records.matches_record(committed["history"][name], report["history"][name],
+                                      recorded_cpu=cpu), name
 
 
 @pytest.mark.slow
