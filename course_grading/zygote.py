@@ -45,6 +45,9 @@ SOCKET_VARIABLE = "COURSE_ZYGOTE_SOCKET"  # to the launchers of one grading run
 # what every kernel imports before a notebook's first line runs; the zygote also imports what
 # the assignment's own notebooks import (imported_modules)
 KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel_launcher")
+# imported by a library only to bind a name it never uses: TensorFlow's tensorflow.lite.python.util
+# does `from jax import jit as _jit` (inside try/except ImportError) when JAX is installed
+UNUSED_IMPORTS = ("jax",)
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 REPLY_TIMEOUT = 300.0  # s: the zygote's import may still be running, on a loaded machine
 KEY_FD = 3  # where the kernel finds the referee's key pipe (sandbox.REFEREE_KEY)
@@ -65,8 +68,9 @@ class ZygoteError(RuntimeError):
 # ---- the grading run's side -------------------------------------------------------------------
 
 def imported_modules(notebooks: list[Path]) -> list[str]:
-    """The modules the code cells of ``notebooks`` import (``import a.b``, ``from a.b import c``:
-    ``a.b``), with matplotlib's inline backend where they import matplotlib."""
+    """The modules the code cells of ``notebooks`` import (``import a.b``: ``a.b``; ``from a.b
+    import c``: ``a.b`` and ``a.b.c``, which may be a name, not a module), with matplotlib's
+    inline backend where they import matplotlib."""
     import ast
 
     import nbformat
@@ -85,7 +89,9 @@ def imported_modules(notebooks: list[Path]) -> list[str]:
                 if isinstance(node, ast.Import):
                     found |= {alias.name for alias in node.names}
                 elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                    found.add(node.module)
+                    # `from a import b`: b may be a module (the zygote tries; a name is skipped)
+                    found |= {node.module, *(f"{node.module}.{alias.name}"
+                                             for alias in node.names if alias.name != "*")}
     if any(name.split(".")[0] == "matplotlib" for name in found):
         found.add("matplotlib_inline.backend_inline")
     return sorted(found)
@@ -189,11 +195,21 @@ def _preload(modules: list[str]) -> None:
 
     import course_grading.sandbox  # noqa: F401 - the kernel sets its limits with it, once sealed
 
-    for name in [*KERNEL_MODULES, *modules]:
-        try:
-            importlib.import_module(name)
-        except Exception:  # noqa: BLE001, S112 - the kernel will meet the same error itself
-            continue
+    # what a library imports only to bind a name nothing uses is left out while it loads (a
+    # notebook that imports it itself still gets it); a kernel that asks for it later imports it
+    skipped = [name for name in UNUSED_IMPORTS if name not in sys.modules
+               and not any(m == name or m.startswith(f"{name}.") for m in modules)]
+    sys.modules.update(dict.fromkeys(skipped))  # None: "not installed" for `try: import`
+    try:
+        for name in [*KERNEL_MODULES, *modules]:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001, S112 - the kernel will meet the same error itself
+                continue
+    finally:
+        for name in skipped:
+            if sys.modules.get(name, False) is None:
+                del sys.modules[name]
 
 
 def serve(path: str, modules: list[str]) -> None:

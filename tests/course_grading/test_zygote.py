@@ -93,7 +93,33 @@ def test_the_zygote_imports_what_the_notebooks_import(tmp_path) -> None:
                     "from matplotlib import pyplot as plt\nfrom . import nothing",
                     "def f():\n    import json")
     assert zygote.imported_modules([path]) == [
-        "json", "keras.layers", "matplotlib", "matplotlib_inline.backend_inline", "numpy"]
+        "json", "keras.layers", "matplotlib", "matplotlib.pyplot",
+        "matplotlib_inline.backend_inline", "numpy"]
+
+
+PRELOAD = """
+import sys
+from course_grading import zygote
+zygote._preload(sys.argv[1:])
+import uses_jax
+print(uses_jax.jit is not None, "jax" in sys.modules, end=" ")
+import jax  # what a kernel imports itself
+print(jax.jit is not None)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("modules", "expected"), [
+    (["uses_jax"], "False False True"),  # left out while the library loads, importable later
+    (["uses_jax", "jax.numpy"], "True True True"),  # a notebook that imports it gets it
+])
+def test_the_zygote_leaves_out_what_a_library_imports_and_never_uses(
+        tmp_path, modules: list[str], expected: str) -> None:
+    (tmp_path / "uses_jax.py").write_text(
+        "try:\n    from jax import jit\nexcept ImportError:\n    jit = None\n")
+    result = subprocess.run([sys.executable, "-c", PRELOAD, *modules], capture_output=True,
+                            text=True, env={**os.environ, "PYTHONPATH": str(tmp_path)}, check=True)
+    assert result.stdout.strip() == expected
 
 
 @pytest.mark.slow

@@ -94,9 +94,11 @@ def load_exercise(assignment: str) -> Exercise:
 
 
 def fresh(state: Namespace) -> Namespace:
-    """A namespace to run one answer in: the saved state, with its NumPy arrays copied.
+    """A namespace to run one answer in: the saved state, with its NumPy arrays and its lists of
+    numbers (exercise 6's baseline_check) copied.
 
-    An answer that changes an array in place (a plausible mistake) must not reach the next one.
+    An answer that changes an array or such a list in place (a plausible mistake, or a cheat)
+    must not reach the next one.
     Large arrays (a whole dataset) are shared but read-only, so such a change fails loudly;
     models and other objects are shared, so a part that changes them names a replay instead.
     """
@@ -107,6 +109,8 @@ def fresh(state: Namespace) -> Namespace:
                 value = value.copy()
             else:
                 value.flags.writeable = False
+        elif isinstance(value, list) and all(isinstance(v, int | float) for v in value):
+            value = list(value)
         namespace[name] = value
     return namespace
 
