@@ -6,6 +6,7 @@ several graders); without it, nbgrader's default ``gradebook.db`` in the course 
 
 from __future__ import annotations
 
+import ast
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,8 +16,9 @@ from course_grading.course import GradingError, load_config
 if TYPE_CHECKING:
     from nbgrader.api import Gradebook
 
-__all__ = ["check_reachable", "db_url", "graded_students", "holds_assignment",
-           "keep_manual_grades", "manual_overrides", "open_gradebook", "record_zero"]
+__all__ = ["alembic_head", "check_reachable", "db_url", "graded_students", "holds_assignment",
+           "keep_manual_grades", "manual_overrides", "name_schema_without_alembic",
+           "open_gradebook", "record_zero"]
 
 
 def db_url(course_root: Path) -> str:
@@ -61,7 +63,41 @@ def open_gradebook(course_root: Path) -> Gradebook:
     """nbgrader's ``Gradebook`` on the course's database (use it as a context manager)."""
     from nbgrader.api import Gradebook
 
+    name_schema_without_alembic()
     return Gradebook(db_url(course_root))
+
+
+def alembic_head(versions: Path | None = None) -> str | None:
+    """The newest revision of nbgrader's gradebook schema, read from its migration scripts in
+    ``versions`` (nbgrader's own by default), as ``alembic heads`` names it; None if not one."""
+    if versions is None:
+        from nbgrader import dbutil
+
+        versions = Path(dbutil.ALEMBIC_DIR) / "versions"
+    revisions: dict[str, object] = {}
+    for script in sorted(versions.glob("*.py")):
+        assigned = {target.id: node.value for node in ast.parse(script.read_text()).body
+                    if isinstance(node, ast.Assign) for target in node.targets
+                    if isinstance(target, ast.Name)}
+        try:
+            revision = ast.literal_eval(assigned["revision"])
+            revisions[revision] = ast.literal_eval(assigned["down_revision"])
+        except (KeyError, ValueError):
+            return None
+    parents = {parent for down in revisions.values()
+               for parent in (down if isinstance(down, tuple) else (down,))}
+    heads = [revision for revision in revisions if revision not in parents]
+    return heads[0] if len(heads) == 1 and isinstance(heads[0], str) else None
+
+
+def name_schema_without_alembic() -> None:
+    """Let nbgrader, in this process, name a new gradebook's schema revision without running
+    ``alembic heads`` (a process of its own and seconds of CPU for each new gradebook)."""
+    import nbgrader.api
+
+    head = alembic_head()
+    if head is not None:
+        nbgrader.api.get_alembic_version = lambda: head
 
 
 def record_zero(course_root: Path, assignment: str, student: str) -> None:

@@ -107,6 +107,8 @@ def run_nbgrader(course_root: Path, *args: str, timeout: float | None = None,
                  check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run one ``nbgrader *args`` in ``course_root`` in a new process (see NbgraderRunner.run)."""
     command = [sys.executable, "-c", BLOCK_SLOW_IMPORTS + "sys.argv[0] = 'nbgrader'; "
+               "from course_grading.gradebook import name_schema_without_alembic; "
+               "name_schema_without_alembic(); "
                "from nbgrader.apps.nbgraderapp import main; main()", *args]
     process = subprocess.Popen(command, cwd=course_root, env=_environment(), text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -175,6 +177,9 @@ def _serve() -> None:
     import nbgrader.preprocessors  # noqa: F401
 
     import course_grading.nbgrader_steps  # noqa: F401 - named in nbgrader_config.py
+    from course_grading.gradebook import name_schema_without_alembic
+
+    name_schema_without_alembic()
 
     replies = sys.stdout
     sys.stdout = sys.stderr  # nothing but replies on the reply channel

@@ -83,3 +83,50 @@ def test_an_sqlite_gradebook_is_left_for_nbgrader_to_make(tmp_path: Path) -> Non
     (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n")
     gradebook.check_reachable(tmp_path)
     assert not (tmp_path / "gradebook.db").exists()  # an empty file would not be a gradebook
+
+
+def write_revisions(folder: Path, revisions: dict[str, object]) -> Path:
+    folder.mkdir()
+    for revision, down in revisions.items():
+        (folder / f"{revision}_step.py").write_text(
+            f'"""a step"""\nimport sqlalchemy\nrevision = {revision!r}\ndown_revision = {down!r}\n')
+    return folder
+
+
+def test_the_schema_head_is_the_revision_nothing_builds_on(tmp_path) -> None:
+    chain = write_revisions(tmp_path / "chain", {"a1": None, "b2": "a1", "c3": "b2"})
+    assert gradebook.alembic_head(chain) == "c3"
+    merged = write_revisions(tmp_path / "merged", {"a1": None, "b2": "a1", "b3": "a1",
+                                                   "m4": ("b2", "b3")})
+    assert gradebook.alembic_head(merged) == "m4"
+    # two heads, or a script without its revision: nbgrader's own way decides
+    assert gradebook.alembic_head(write_revisions(tmp_path / "two", {"a1": None, "b2": "a1",
+                                                                     "b3": "a1"})) is None
+    broken = write_revisions(tmp_path / "broken", {"a1": None})
+    (broken / "x_step.py").write_text("down_revision = 'a1'\n")
+    assert gradebook.alembic_head(broken) is None
+
+
+@pytest.mark.slow
+def test_the_schema_head_is_the_one_alembic_names(monkeypatch) -> None:
+    from nbgrader.api import get_alembic_version
+
+    monkeypatch.setenv("PATH", os.pathsep.join([str(Path(sys.executable).parent),
+                                                os.environ.get("PATH", "")]))
+    assert gradebook.alembic_head() == get_alembic_version()  # `alembic heads`, run by nbgrader
+
+
+def test_a_new_gradebook_is_made_without_running_alembic(tmp_path, monkeypatch) -> None:
+    import nbgrader.api
+    from sqlalchemy import create_engine, text
+
+    monkeypatch.setattr(nbgrader.api, "get_alembic_version", nbgrader.api.get_alembic_version)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no alembic to run
+    (tmp_path / "nbgrader_config.py").write_text("")
+    with gradebook.open_gradebook(tmp_path):
+        pass
+    engine = create_engine(f"sqlite:///{tmp_path / 'gradebook.db'}")
+    with engine.connect() as connection:
+        stored = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    engine.dispose()
+    assert stored == gradebook.alembic_head()
