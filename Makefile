@@ -160,7 +160,7 @@ hub: setup  ## a class on JupyterHub on this machine (root): make hub HUB_STUDEN
 	$(SUDO) $(BIN)/python -m course_grading.hub --instructor $(HUB_INSTRUCTOR) \
 	  --students $(HUB_STUDENTS) --port $(HUB_PORT)
 
-bench: setup  ## benchmarks: throughput and seed spread (chapter 4), the regularization ablation and runs (chapter 6), the framework comparison (chapter 7), the CNN and augmentation runs and what XLA costs on this CPU (chapters 6, 8), parallel grading, what the grading protections cost and what warm kernels save
+bench: setup  ## benchmarks: throughput and seed spread (chapter 4), the regularization ablation and runs (chapter 6), the framework comparison (chapter 7), the CNN and augmentation runs and what XLA costs on this CPU (chapters 6, 8), parallel grading, what the grading protections cost and what warm kernels save, how long make check-exercise takes, and exercise 6's recorded baseline
 	$(BIN)/python benchmarks/train_throughput.py
 	$(BIN)/python benchmarks/seed_spread.py
 	$(BIN)/python benchmarks/regularization_ablation.py
@@ -171,6 +171,8 @@ bench: setup  ## benchmarks: throughput and seed spread (chapter 4), the regular
 	$(BIN)/python benchmarks/parallel_grading.py
 	$(BIN)/python benchmarks/grading_overhead.py
 	$(BIN)/python benchmarks/warm_kernels.py
+	$(BIN)/python benchmarks/check_exercise.py
+	$(BIN)/python benchmarks/noisy_labels_baseline.py
 	@echo "re-execute the chapters that show these numbers: make execute"
 
 audit: book $(STAMPS)/npm-audit  ## Lighthouse on three pages of the built book → benchmarks/lighthouse_audit.json

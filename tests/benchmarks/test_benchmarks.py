@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from course_grading.course import assignments
 from course_utils import records
 from tests.benchmarks.quick_runs import load_script
 from tests.support import REPO
@@ -30,6 +31,7 @@ SHARED = {
 OWN_PROCESS = {
     "parallel_grading.py": "grades a class: its smoke test starts nbgrader and kernels",
     "warm_kernels.py": "grades a class: its smoke test starts nbgrader, kernels and a zygote",
+    "check_exercise.py": "times `course_grading check` processes: its smoke test starts them",
     "grading_overhead.py": "grades a class like parallel_grading.py; run by make bench only",
     "lighthouse_audit.py": "audits the built book in a browser; run by make audit only",
 }
@@ -224,3 +226,18 @@ def test_quick_warm_kernels_writes_a_complete_report(tmp_path: Path) -> None:
     for seconds in report["per_submission"]["01-concepts"].values():
         assert seconds["seconds"] > 0 and seconds["cpu_seconds"] > 0
     assert set(report["kernel_ready_with_imports_seconds"]["01-concepts"]) == {"warm", "cold"}
+
+
+@pytest.mark.slow
+def test_quick_check_exercise_writes_a_complete_report(tmp_path: Path) -> None:
+    report = run_quick("check_exercise.py", tmp_path / "check.json")
+    assert list(report["per_exercise"]) == ["01-concepts"]
+    for kind in ("first", "again"):
+        timing = report["per_exercise"]["01-concepts"][kind]
+        assert timing["seconds"] > 0 and timing["cpu_seconds"] > 0
+
+
+def test_committed_check_exercise_report_covers_every_exercise() -> None:
+    report = json.loads((REPO / "benchmarks" / "check_exercise.json").read_text())
+    assert not report["quick"]
+    assert list(report["per_exercise"]) == assignments(REPO)

@@ -90,6 +90,17 @@ def test_instructors_page_quotes_the_committed_warm_kernel_measurement() -> None
     assert one["warm"]["seconds"] == one["cold"]["seconds"]  # "either way"
 
 
+def test_learners_page_quotes_the_committed_check_exercise_times() -> None:
+    result = json.loads((REPO / "benchmarks" / "check_exercise.json").read_text())
+    page = " ".join((REPO / "book" / "using-the-course.md").read_text().split())
+    again = {int(name[:2]): timing["again"]["seconds"]
+             for name, timing in result["per_exercise"].items()}
+    fastest, slowest = min(again, key=again.get), max(again, key=again.get)
+    quoted = (f"took from {again[fastest]:.2f} s (exercise {fastest}) to {again[slowest]:.2f} s "
+              f"(exercise {slowest})")
+    assert quoted in page and f"best of {result['rounds']} rounds" in page, quoted
+
+
 def test_chapter_2_quotes_what_xla_saves_from_the_committed_measurement() -> None:
     """Chapter 2's "about N times faster" is the ratio in benchmarks/xla_on_cpu.json."""
     compile_ = json.loads((REPO / "benchmarks" / "xla_on_cpu.json").read_text())["compile"]
