@@ -6,7 +6,7 @@ several graders); without it, nbgrader's default ``gradebook.db`` in the course 
 
 from __future__ import annotations
 
-import ast
+import re
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,6 +15,10 @@ from course_grading.course import GradingError, load_config
 
 if TYPE_CHECKING:
     from nbgrader.api import Gradebook
+
+# a migration script's `revision = '…'` and `down_revision = None | '…' | ('…', '…')` lines
+REVISION_LINE = re.compile(r"^(revision|down_revision)\s*(?::[^=\n]*)?=\s*(.*)$", re.MULTILINE)
+QUOTED = re.compile(r"""['"]([^'"]+)['"]""")
 
 __all__ = ["alembic_head", "check_reachable", "db_url", "graded_students", "holds_assignment",
            "keep_manual_grades", "manual_overrides", "name_schema_without_alembic",
@@ -69,25 +73,26 @@ def open_gradebook(course_root: Path) -> Gradebook:
 
 def alembic_head(versions: Path | None = None) -> str | None:
     """The newest revision of nbgrader's gradebook schema, read from its migration scripts in
-    ``versions`` (nbgrader's own by default), as ``alembic heads`` names it; None if not one."""
+    ``versions`` (nbgrader's own by default), as ``alembic heads`` names it; None if not one.
+
+    The scripts are read as text, not parsed: CPython 3.11's parser is not safe to call from two
+    threads at once, and the grading jobs parse submissions (course_grading.autograde)."""
     if versions is None:
         from nbgrader import dbutil
 
         versions = Path(dbutil.ALEMBIC_DIR) / "versions"
-    revisions: dict[str, object] = {}
+    revisions: dict[str, list[str]] = {}
     for script in sorted(versions.glob("*.py")):
-        assigned = {target.id: node.value for node in ast.parse(script.read_text()).body
-                    if isinstance(node, ast.Assign) for target in node.targets
-                    if isinstance(target, ast.Name)}
-        try:
-            revision = ast.literal_eval(assigned["revision"])
-            revisions[revision] = ast.literal_eval(assigned["down_revision"])
-        except (KeyError, ValueError):
+        assigned = dict(REVISION_LINE.findall(script.read_text()))
+        if "revision" not in assigned or "down_revision" not in assigned:
             return None
-    parents = {parent for down in revisions.values()
-               for parent in (down if isinstance(down, tuple) else (down,))}
+        names = QUOTED.findall(assigned["revision"])
+        if len(names) != 1:
+            return None
+        revisions[names[0]] = QUOTED.findall(assigned["down_revision"])  # [] for None
+    parents = {parent for downs in revisions.values() for parent in downs}
     heads = [revision for revision in revisions if revision not in parents]
-    return heads[0] if len(heads) == 1 and isinstance(heads[0], str) else None
+    return heads[0] if len(heads) == 1 else None
 
 
 def name_schema_without_alembic() -> None:
