@@ -29,7 +29,7 @@ from course_grading import sandbox, zygote
 from course_grading.autograde import RunLimits, autograde
 
 REPO = Path(__file__).resolve().parents[1]
-ASSIGNMENTS = ("01-concepts", "04-baseline-mlp")
+ASSIGNMENTS = ("01-concepts", "03-data-preparation", "04-baseline-mlp", "05-evaluation")
 
 
 def grade(scratch: Path, assignment: str, students: int, warm: bool) -> tuple[float, float]:
