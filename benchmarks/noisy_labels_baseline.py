@@ -9,8 +9,8 @@ the solution notebook with ``TRAIN_HERE = True`` and writes what it trained: the
 the check-slice accuracy after each epoch, and a hash of the training code, which a test compares
 with the notebook's (an edit of the code needs a new record).
 
-Run it with ``python benchmarks/noisy_labels_baseline.py`` (seconds); ``--quick`` runs the same
-training and writes elsewhere only when told to with ``--output``.
+Run it with ``python benchmarks/noisy_labels_baseline.py`` (seconds). ``--quick`` changes
+nothing (the run is already short); the smoke test passes it, with ``--output`` elsewhere.
 """
 
 from __future__ import annotations
