@@ -25,7 +25,7 @@ FASHION_MNIST_DIR := /usr/share/datasets/fashion-mnist
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
-setup: $(STAMPS)/python $(STAMPS)/apt $(STAMPS)/vendor-mathjax $(STAMPS)/npm  ## venv, packages, dataset, browser, MathJax, axe-core
+setup: $(STAMPS)/python $(STAMPS)/apt $(STAMPS)/npm  ## venv, packages, dataset, browser, KaTeX, axe-core
 
 $(STAMPS)/python: pyproject.toml constraints.txt
 	@mkdir -p $(STAMPS)
@@ -56,21 +56,9 @@ $(STAMPS)/apt: Makefile
 	else echo "note: no apt-get; Fashion-MNIST comes from COURSE_DATA_DIR or the Keras cache"; fi
 	@touch $@
 
-# MathJax served from the book itself, so formulas render offline too. It lives in _vendor/ (copied
-# to the site's root by html_extra_path), not in _static/: Jupyter Book adds every .js under
-# _static/ to every page, while Sphinx loads MathJax once, deferred, on the pages with maths.
-MATHJAX_VERSION := 3.2.2
-$(STAMPS)/vendor-mathjax:
-	@mkdir -p $(STAMPS) _vendor/mathjax
-	@rm -rf _static/mathjax  # where earlier versions of this Makefile put it
-	cd $(STAMPS) && npm pack --silent mathjax@$(MATHJAX_VERSION) >/dev/null
-	tar -xzf $(STAMPS)/mathjax-$(MATHJAX_VERSION).tgz -C _vendor/mathjax --strip-components=2 \
-	  package/es5/tex-mml-chtml.js package/es5/output/chtml/fonts/woff-v2
-	@rm -f $(STAMPS)/mathjax-$(MATHJAX_VERSION).tgz
-	@touch $@
-
-# npm packages of package-lock.json into node_modules/: axe-core for the browser tests, and with
-# `make audit` also Lighthouse (a devDependency). Neither may download a browser of its own.
+# npm packages of package-lock.json into node_modules/: KaTeX, which typesets the book's formulas
+# when it is built, axe-core for the browser tests, and with `make audit` also Lighthouse (a
+# devDependency). Neither may download a browser of its own.
 export PUPPETEER_SKIP_DOWNLOAD := 1
 NPM_CI := npm ci --no-audit --no-fund --ignore-scripts
 $(STAMPS)/npm: package.json package-lock.json

@@ -1,4 +1,4 @@
-"""Lighthouse scores of the built book on three pages: the intro, a lesson and an exercise.
+"""Lighthouse scores of the built book: the intro and every lesson and exercise page.
 
 What is measured
 ----------------
@@ -8,8 +8,9 @@ with its default mobile settings: a mid-range phone on a slow 4G network, simula
 audited ``--runs`` times; the run with the median performance score is kept.
 
 For every page the report has the four category scores (0-100), the first and largest contentful
-paint in seconds, and the bytes of everything the page loads except the page itself and its
-figures (``_images/``): the theme, scripts, fonts and MathJax, raw and gzip-compressed.
+paint and the speed index in seconds, the total blocking time, the cumulative layout shift, and
+the bytes the browser transferred before the page's load event: all of them, and the page's own
+HTML, its figures (``_images/``) and everything else (theme, scripts, fonts) apart.
 
 Lighthouse on a shared machine is noisy: compare runs made under the same load.
 """
@@ -21,6 +22,7 @@ import functools
 import gzip
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -30,12 +32,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import urlparse
+
+import yaml
 
 from course_authoring.benchmark_reports import write_report
 
 REPO = Path(__file__).resolve().parents[1]
-PAGES = ("book/intro", "book/04-baseline-mlp", "notebooks/04-baseline-mlp/04-baseline-mlp")
+TOC = REPO / "_toc.yml"
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
 LIGHTHOUSE = REPO / "node_modules" / "lighthouse" / "cli" / "index.js"
 CHROMIUM_FLAGS = "--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage"
@@ -101,30 +105,45 @@ def lighthouse(url: str, chromium: str) -> dict:
         return json.loads(output.read_text())
 
 
-def asset_bytes(result: dict, html: Path, page_url: str) -> dict[str, int]:
-    """Raw and gzip-compressed bytes of what the page loads besides itself and its figures."""
-    raw = compressed = 0
-    for request in result["audits"]["network-requests"]["details"]["items"]:
-        path = unquote(urlparse(request["url"]).path).lstrip("/")
-        if request["url"] == page_url or "_images/" in path or not (html / path).is_file():
+def audited_pages(toc: Path) -> list[str]:
+    """The book's root page and every lesson (``book/NN-…``) and exercise page of ``toc``."""
+    book = yaml.safe_load(toc.read_text(encoding="utf-8"))
+    files = [chapter["file"] for part in book["parts"] for chapter in part["chapters"]]
+    return [book["root"]] + [f for f in files if re.match(r"(book/\d\d-|notebooks/)", f)]
+
+
+def bytes_before_load(result: dict, page_url: str) -> dict[str, int]:
+    """Bytes transferred for requests that ended before the load event: all, and the page, its
+    figures and the rest (theme, scripts, fonts) apart."""
+    audits = result["audits"]
+    load = audits["metrics"]["details"]["items"][0]["observedLoad"]
+    counts = {"total": 0, "page": 0, "figures": 0, "assets": 0}
+    for request in audits["network-requests"]["details"]["items"]:
+        if request.get("networkEndTime", float("inf")) > load:
             continue
-        data = (html / path).read_bytes()
-        raw += len(data)
-        compressed += len(gzip.compress(data))
-    return {"raw": raw, "gzip": compressed}
+        size = request.get("transferSize", 0)
+        kind = ("page" if request["url"] == page_url
+                else "figures" if "/_images/" in urlparse(request["url"]).path else "assets")
+        counts[kind] += size
+        counts["total"] += size
+    return counts
 
 
-def summary(result: dict, html: Path, page_url: str) -> dict:
+def summary(result: dict, page_url: str) -> dict:
     """The scores and timings this report keeps from one Lighthouse result."""
     audits = result["audits"]
+
+    def seconds(audit: str) -> float:
+        return round(audits[audit]["numericValue"] / 1000, 1)
+
     return {
         "scores": {c: round(100 * result["categories"][c]["score"]) for c in CATEGORIES},
-        "first_contentful_paint_s": round(audits["first-contentful-paint"]["numericValue"] / 1000,
-                                          1),
-        "largest_contentful_paint_s": round(
-            audits["largest-contentful-paint"]["numericValue"] / 1000, 1),
+        "first_contentful_paint_s": seconds("first-contentful-paint"),
+        "largest_contentful_paint_s": seconds("largest-contentful-paint"),
+        "speed_index_s": seconds("speed-index"),
         "total_blocking_time_ms": round(audits["total-blocking-time"]["numericValue"]),
-        "asset_bytes": asset_bytes(result, html, page_url),
+        "cumulative_layout_shift": round(audits["cumulative-layout-shift"]["numericValue"], 3),
+        "bytes_before_load": bytes_before_load(result, page_url),
         "lighthouse": result["lighthouseVersion"],
     }
 
@@ -138,15 +157,16 @@ def main() -> None:
                         default=REPO / "benchmarks" / "lighthouse_audit.json")
     parser.add_argument("--chromium", default=shutil.which("chromium"),
                         help="the browser (default: Debian's chromium on the PATH)")
+    parser.add_argument("--pages", nargs="+", default=audited_pages(TOC),
+                        help="pages to audit (default: the intro, every lesson and exercise)")
     args = parser.parse_args()
     if not args.chromium:
         parser.error("no chromium on the PATH: `make setup` installs Debian's chromium package")
     pages = {}
     with serve(args.html) as root:
-        for page in PAGES:
+        for page in args.pages:
             url = f"{root}/{page}.html"
-            runs = [summary(lighthouse(url, args.chromium), args.html, url)
-                    for _ in range(args.runs)]
+            runs = [summary(lighthouse(url, args.chromium), url) for _ in range(args.runs)]
             median = statistics.median_low(r["scores"]["performance"] for r in runs)
             pages[page] = next(r for r in runs if r["scores"]["performance"] == median)
             pages[page]["performance_of_each_run"] = [r["scores"]["performance"] for r in runs]

@@ -12,26 +12,33 @@ from sphinx.application import Sphinx
 
 from course_authoring.book_html import (
     description,
+    figures,
     icons,
+    maths,
     scripts,
     sidebar_toggles,
     study_time,
+    unused_assets,
+    unused_css,
     worked_solutions,
 )
 
-__all__ = ["description", "icons", "scripts", "setup", "sidebar_toggles", "study_time",
-           "worked_solutions"]
+__all__ = ["description", "figures", "icons", "maths", "scripts", "setup", "sidebar_toggles",
+           "study_time", "unused_assets", "unused_css", "worked_solutions"]
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    """Register the handlers and the directive of the six modules."""
-    # after sphinx.ext.mathjax (priority 500), which adds MathJax during the same event
+    """Register the renderer, the handlers and the directive of the ten modules."""
+    maths.setup(app)
+    # after the other extensions' handlers (priority 500), which add scripts during the same event
     app.connect("html-page-context", scripts.one_tag_per_script, priority=900)
-    app.connect("html-page-context", scripts.mathjax_only_with_maths, priority=900)
     app.connect("html-page-context", scripts.defer_script_files, priority=900)
-    app.connect("html-page-context", scripts.mathjax_after_first_paint, priority=900)
+    app.connect("html-page-context", unused_assets.without_unused_extension_assets, priority=900)
+    app.connect("html-page-context", figures.size_figures)
     app.connect("html-page-context", description.add_meta_description)
     app.connect("builder-inited", icons.register_filter)
+    app.connect("build-finished", icons.keep_only_shown_icons)
+    app.connect("build-finished", unused_css.purge_site_stylesheets)
     app.connect("builder-inited", sidebar_toggles.register_filter)
     app.add_config_value("course_worked_solutions", True, "env", types=[bool])
     app.connect("doctree-read", worked_solutions.append_worked_solution)

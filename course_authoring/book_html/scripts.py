@@ -1,9 +1,7 @@
-"""The scripts of a page: each once, none holding up the first paint, MathJax only with maths and
-only once the page is on the screen."""
+"""The scripts of a page: each once, none holding up the first paint."""
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
@@ -28,22 +26,6 @@ def one_tag_per_script(app: Sphinx, pagename: str, templatename: str, context: d
     context["script_files"] = unique
 
 
-def mathjax_only_with_maths(app: Sphinx, pagename: str, templatename: str, context: dict,
-                            doctree: Any) -> None:
-    """Remove MathJax and its configuration from a page whose own text has no maths.
-
-    Sphinx adds MathJax to the root page when any page of the book has maths.
-    """
-    if app.env.get_domain("math").data["has_equations"].get(pagename):
-        return
-    mathjax = os.fspath(app.config.mathjax_path)
-    context["script_files"] = [
-        s for s in context.get("script_files", [])
-        if not os.fspath(s.filename or "").endswith(mathjax)
-        and not s.attributes.get("body", "").startswith("window.MathJax")
-    ]
-
-
 # Scripts that others need while the page is parsed: the inline scripts of every page use
 # DOCUMENTATION_OPTIONS, and the search page's own searchtools.js calls doctools.js's _ready.
 RUN_AT_ONCE = ("_static/documentation_options.js", "_static/doctools.js")
@@ -63,27 +45,3 @@ def defer_script_files(app: Sphinx, pagename: str, templatename: str, context: d
         for s in context.get("script_files", [])
     ]
 
-
-# Adds MathJax's script once the page's first frame is painted: after the load event, the next
-# animation frame, then a task of its own. Until then formulas show as their TeX source.
-MATHJAX_LOADER = """window.addEventListener("load", () => requestAnimationFrame(() =>
-  setTimeout(() => {
-    const script = document.createElement("script");
-    script.src = %s;
-    document.head.append(script);
-  })));"""
-
-
-def mathjax_after_first_paint(app: Sphinx, pagename: str, templatename: str, context: dict,
-                              doctree: Any) -> None:
-    """Replace MathJax's script tag (``defer``) with an inline script that adds it after the page
-    is painted: a deferred MathJax still runs, and typesets, before a phone shows any text."""
-    mathjax = os.fspath(app.config.mathjax_path)
-    scripts = []
-    for script in context.get("script_files", []):
-        if os.fspath(script.filename or "").endswith(mathjax):
-            src = context["pathto"](os.fspath(script.filename), 1)
-            script = type(script)("", priority=script.priority,
-                                  body=MATHJAX_LOADER % json.dumps(src))
-        scripts.append(script)
-    context["script_files"] = scripts

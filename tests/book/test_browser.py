@@ -44,6 +44,8 @@ class Visit:
     maths_typeset: bool = False
     maths_errors: list[str] = field(default_factory=list)
     wide_maths: list[str] = field(default_factory=list)
+    phone_maths_without_scroll_cue: list[str] = field(default_factory=list)
+    phone_inline_maths_cut_off: list[str] = field(default_factory=list)
     icon_font_loaded: bool = False
     axe_violations: list[str] = field(default_factory=list)
     axe_dark_violations: list[str] = field(default_factory=list)
@@ -52,17 +54,43 @@ class Visit:
 IMAGES_JS = """() => [...document.querySelectorAll('article img')].map(img => ({
     src: img.currentSrc, alt: img.alt, complete: img.complete, width: img.naturalWidth}))"""
 LINKS_JS = "() => [...document.querySelectorAll('a[href]')].map(a => a.href)"
-# MathJax, added after the first paint, has typeset every formula of the page, without an error.
+# Figures load lazily (course_authoring/book_html/figures.py): load them all before looking at them.
+LOAD_FIGURES_JS = """() => document.querySelectorAll('img[loading="lazy"]')
+    .forEach(img => { img.loading = 'eager'; })"""
+FIGURES_LOADED_JS = "() => [...document.querySelectorAll('article img')].every(img => img.complete)"
+# Every formula was typeset when the book was built, and KaTeX's fonts draw it: no maths script.
 MATHS_TYPESET_JS = """() => [...document.querySelectorAll('.math')].every(
-    element => element.querySelector('mjx-container'))"""
-MATHS_ERRORS_JS = """() => [...document.querySelectorAll('mjx-merror, .math')]
-    .filter(element => element.matches('mjx-merror') || element.textContent.includes('\\\\('))
+    element => element.querySelector('.katex .katex-html')) &&
+    (!document.querySelector('.math') || [...document.fonts].some(
+        font => font.family.replaceAll('"', '') === 'KaTeX_Main' && font.status === 'loaded'))"""
+MATHS_ERRORS_JS = """() => [...document.querySelectorAll('.katex-error, .math')]
+    .filter(element => element.matches('.katex-error') || !element.querySelector('.katex'))
     .map(element => element.textContent.slice(0, 80))"""
+FORMULA_TEX = "(block.querySelector('annotation') || block).textContent.slice(0, 60)"
 # Display formulas wider than the text column (they would make the reader scroll inside them).
-WIDE_MATHS_JS = """() => [...document.querySelectorAll('div.math')]
+WIDE_MATHS_JS = f"""() => [...document.querySelectorAll('div.math')]
     .filter(block => block.scrollWidth > block.clientWidth + 1)
-    .map(block => `${block.scrollWidth} px in ${block.clientWidth} px: ` +
-                  (block.querySelector('mjx-assistive-mml') || block).textContent.slice(0, 60))"""
+    .map(block => `${{block.scrollWidth}} px in ${{block.clientWidth}} px: ` + {FORMULA_TEX})"""
+# On a phone: a display formula wider than the column scrolls inside its box, with the shadow
+# that says it continues, and takes the keyboard focus (so that a keyboard can scroll it); an
+# inline formula stays inside the column (the theme used to clip it).
+PHONE_WIDE_MATHS_JS = f"""() => [...document.querySelectorAll('div.math')]
+    .filter(block => block.scrollWidth > block.clientWidth + 1)
+    .filter(block => {{
+        const style = getComputedStyle(block);
+        return !['auto', 'scroll'].includes(style.overflowX) || block.tabIndex !== 0 ||
+               (style.backgroundImage.match(/gradient/g) || []).length < 4;
+    }})
+    .map(block => {FORMULA_TEX})"""
+INLINE_MATHS_CUT_OFF_JS = f"""() => [...document.querySelectorAll('span.math')]
+    .filter(block => {{
+        const column = (block.closest('article, nav') || document.body).getBoundingClientRect();
+        const clips = getComputedStyle(block).overflowX !== 'visible';
+        return (clips && block.scrollWidth > block.clientWidth + 1) ||
+            [...block.querySelector('.katex-html').getClientRects()]
+                .some(box => box.left < column.left - 1 || box.right > column.right + 1);
+    }})
+    .map(block => {FORMULA_TEX})"""
 # The theme's icons are letters of the Font Awesome font its CSS loads (no fontawesome.js).
 ICON_FONT_JS = """() => [...document.fonts].some(font =>
     font.family.replaceAll('"', '') === 'Font Awesome 6 Free' && font.status === 'loaded')"""
@@ -141,6 +169,8 @@ def visits(browser, book_url, axe_script) -> dict[str, Visit]:
         page.on("requestfailed", lambda r, f=failed: f.append(f"{r.url} {r.failure}"))
         page.on("response", lambda r, f=failed: r.status >= 400 and f.append(f"{r.url} {r.status}"))
         page.goto(f"{book_url}/{name}.html", wait_until="networkidle")
+        page.evaluate(LOAD_FIGURES_JS)
+        wait_for(page, FIGURES_LOADED_JS)
         visit.images = page.evaluate(IMAGES_JS)
         visit.links = page.evaluate(LINKS_JS)
         visit.icon_font_loaded = page.evaluate(ICON_FONT_JS)
@@ -152,6 +182,8 @@ def visits(browser, book_url, axe_script) -> dict[str, Visit]:
         # the same page on a phone: the layout follows the viewport, no second visit needed
         page.set_viewport_size(PHONE)
         visit.phone_width = page.evaluate("document.documentElement.scrollWidth")
+        visit.phone_maths_without_scroll_cue = page.evaluate(PHONE_WIDE_MATHS_JS)
+        visit.phone_inline_maths_cut_off = page.evaluate(INLINE_MATHS_CUT_OFF_JS)
         page.screenshot(path=SCREENSHOTS / f"{slug}--phone.png", full_page=FULL_PAGE)
         page.close()
         # A reader whose system is in dark mode: the theme follows prefers-color-scheme.
@@ -160,6 +192,8 @@ def visits(browser, book_url, axe_script) -> dict[str, Visit]:
         dark.goto(f"{book_url}/{name}.html", wait_until="networkidle")
         # the theme's script settles data-theme after load; on a busy machine that can lag
         dark.wait_for_function("document.documentElement.dataset.theme === 'dark'", timeout=15_000)
+        dark.evaluate(LOAD_FIGURES_JS)
+        wait_for(dark, FIGURES_LOADED_JS)
         visit.dark_figure_corners = dark.evaluate(CORNERS_JS)
         dark.screenshot(path=SCREENSHOTS / f"{slug}--dark.png", full_page=FULL_PAGE)
         visit.axe_dark_violations = run_axe(dark, name, axe_script, AXE_DARK_RULES)
@@ -193,6 +227,16 @@ def test_maths_has_no_typesetting_error(visits, name: str) -> None:
 def test_display_maths_fits_the_text_column(visits, name: str) -> None:
     """At 1280 px, every displayed formula fits the column (a phone may scroll inside it)."""
     assert visits[name].wide_maths == []
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_on_a_phone_a_wide_formula_scrolls_in_its_box_with_a_cue_and_takes_focus(visits, name):
+    assert visits[name].phone_maths_without_scroll_cue == []
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_on_a_phone_no_inline_formula_is_cut_off_at_the_column(visits, name: str) -> None:
+    assert visits[name].phone_inline_maths_cut_off == []
 
 
 @pytest.mark.parametrize("name", PAGES)

@@ -117,26 +117,57 @@ def test_chapter_2_quotes_what_xla_saves_from_the_committed_measurement() -> Non
     assert f"about {ratio:.1f} times faster" in prose
 
 
-MATHJAX_SCRIPT = "mathjax/tex-mml-chtml.js"
+MATHS_ELEMENT = re.compile(r'<(span|div) class="math notranslate nohighlight">')
 
 
 @pytest.mark.parametrize("page", toc_files())
-def test_mathjax_is_loaded_once_after_the_first_paint_and_only_with_maths(built_book, page):
-    """No MathJax script tag: an inline script adds MathJax after the load event, on maths pages."""
+def test_every_formula_is_typeset_when_the_book_is_built(built_book, page) -> None:
+    """Each formula is KaTeX's HTML plus MathML with its TeX (what screen readers read); the page
+    links KaTeX's stylesheet if it has maths and loads no script that typesets maths."""
     html, _ = built_book
     text = (html / f"{page}.html").read_text()
-    assert not re.search(rf"<script[^>]*src=\"[^\"]*{MATHJAX_SCRIPT}", text)
-    if 'class="math' in text:
-        assert text.count(MATHJAX_SCRIPT) == 1 and 'window.addEventListener("load"' in text
-    else:
-        assert MATHJAX_SCRIPT not in text and "window.MathJax" not in text
+    formulas = re.split(MATHS_ELEMENT, text)[2::2]
+    for formula in (f.lstrip() for f in formulas):
+        assert formula.startswith(('<span class="katex">', '<span class="katex-display">')), \
+            formula[:200]
+        assert '<annotation encoding="application/x-tex">' in formula.split("</math>")[0]
+    assert "katex-error" not in text
+    assert not re.search(r"<script[^>]*(mathjax|katex)", text, re.I)
+    assert ("katex/katex.min.css" in text) == bool(formulas)
 
 
-def test_mathjax_is_not_where_jupyter_book_adds_it_to_every_page(built_book) -> None:
-    """Jupyter Book puts every .js under _static/ on every page; MathJax is served from mathjax/."""
+def test_katex_stylesheet_and_fonts_are_in_the_site_outside_static(built_book) -> None:
+    """Jupyter Book puts every file under _static/ on every page; KaTeX's are served from katex/."""
     html, _ = built_book
-    assert (html / "mathjax" / "tex-mml-chtml.js").is_file()
-    assert not list((html / "_static").rglob("*mathjax*"))
+    stylesheet = (html / "katex" / "katex.min.css").read_text()
+    fonts = set(re.findall(r"url\((fonts/[^)]+\.woff2)\)", stylesheet))
+    assert fonts and all((html / "katex" / font).is_file() for font in fonts)
+    assert not list((html / "_static").rglob("*katex*")) and not (html / "mathjax").exists()
+
+
+def test_the_icon_font_holds_only_the_icons_the_pages_show(built_book) -> None:
+    """The theme's 150-KB Font Awesome font is cut down to a few icons (book_html/icons.py)."""
+    html, _ = built_book
+    font = html / "_static" / "vendor" / "fontawesome" / "webfonts" / "fa-solid-900.woff2"
+    assert font.stat().st_size < 10_000
+    stylesheet = (html / "_static" / "styles" / "pydata-sphinx-theme.css").read_text()
+    assert ".fa-bars:before" in stylesheet and ".fa-yin-yang:before" not in stylesheet
+
+
+@pytest.mark.parametrize("page", toc_files())
+def test_every_figure_has_its_size_and_loads_lazily(built_book, page) -> None:
+    html, _ = built_book
+    figures = re.findall(r'<img [^>]*src="[^"]*_images/[^>]*>', (html / f"{page}.html").read_text())
+    for figure in figures:
+        assert re.search(r' width="\d+" height="\d+" loading="lazy"', figure), figure[:120]
+
+
+@pytest.mark.parametrize("page", toc_files())
+def test_no_page_loads_the_files_of_extensions_it_does_not_use(built_book, page) -> None:
+    """No sphinx-design component and no Thebe in the book (book_html/unused_assets.py)."""
+    html, _ = built_book
+    assert not re.search(r"sphinx-design|design-tabs|sphinx-thebe|THEBE_JS_URL",
+                         (html / f"{page}.html").read_text())
 
 
 @pytest.mark.parametrize("page", toc_files())
