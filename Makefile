@@ -20,7 +20,7 @@ LESSONS := $(sort $(wildcard book/[0-9][0-9]-*.ipynb))
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FASHION_MNIST_DIR := /usr/share/datasets/fashion-mnist
 
-.PHONY: help setup book check test lint lab lab-instructor check-exercise execute colab-cells release collect-zip grade export hub bench audit clean
+.PHONY: help setup book serve check test lint lab lab-instructor check-exercise execute colab-cells release collect-zip grade export hub bench audit clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -73,6 +73,11 @@ $(STAMPS)/npm-audit: package.json package-lock.json
 
 book: setup  ## build the HTML book into _build/html (zero warnings allowed)
 	$(BIN)/jupyter-book build . -W -n --keep-going
+
+# Opened from file://, browsers refuse the pages' requests for one another (CORS): serve them.
+SERVE_PORT ?= 8000
+serve:  ## serve the built book on http://127.0.0.1:8000 (make book first)
+	$(BIN)/python -m http.server --directory _build/html --bind 127.0.0.1 $(SERVE_PORT)
 
 # Tests run on TEST_WORKERS processes (pytest-xdist). TEST_WORKERS=0 runs everything in one.
 TEST_WORKERS ?= 2
@@ -163,7 +168,7 @@ bench: setup  ## benchmarks: throughput and seed spread (chapter 4), the regular
 	$(BIN)/python benchmarks/noisy_labels_baseline.py
 	@echo "re-execute the chapters that show these numbers: make execute"
 
-audit: book $(STAMPS)/npm-audit  ## Lighthouse on three pages of the built book → benchmarks/lighthouse_audit.json
+audit: book $(STAMPS)/npm-audit  ## Lighthouse on the intro, every lesson and exercise → benchmarks/lighthouse_audit.json
 	$(BIN)/python benchmarks/lighthouse_audit.py
 
 clean:  ## remove build outputs (keeps the virtual environment)

@@ -82,14 +82,10 @@ def _book_style(plot: Callable[..., Figure]) -> Callable[..., Figure]:
 
 
 def _panels(n: int, height: float) -> tuple[Figure, list[Any]]:
-    """A column-wide figure of ``n`` panels, two per row, each ``height`` inches tall."""
-    n_cols = min(n, 2)
-    n_rows = -(-n // n_cols)
-    fig, axes = plt.subplots(n_rows, n_cols, figsize=(COLUMN_WIDTH, height * n_rows),
-                             squeeze=False)
-    for unused in axes.flat[n:]:
-        unused.remove()
-    return fig, list(axes.flat[:n])
+    """A column-wide figure of ``n`` panels one above the other, each ``height`` inches tall: on
+    a phone each panel is as wide as the screen, not half of it."""
+    fig, axes = plt.subplots(n, 1, figsize=(COLUMN_WIDTH, height * n), squeeze=False)
+    return fig, list(axes.flat)
 
 
 @_book_style
@@ -104,7 +100,7 @@ def plot_activations(
     z = np.linspace(-5, 5, 401) if z is None else np.asarray(z, dtype=float)
     if z.ndim != 1:
         raise ValueError(f"z must be one-dimensional, got shape {z.shape}")
-    fig, axes = _panels(len(functions), 2.8)
+    fig, axes = _panels(len(functions), 2.4)
     for ax, (name, function) in zip(axes, functions.items()):
         ax.plot(z, function(z), label=name, linewidth=2)
         if derivatives and name in derivatives:
@@ -218,7 +214,7 @@ def plot_learning_curves(history: Any, metrics: Sequence[str] = ("loss", "accura
     present = [m for m in metrics if m in logs]
     if not present:
         raise ValueError(f"none of {list(metrics)} is in the history (it has {sorted(logs)})")
-    fig, axes = _panels(len(present), 3.2)
+    fig, axes = _panels(len(present), 2.6)
     for ax, metric in zip(axes, present):
         epochs = np.arange(1, len(logs[metric]) + 1)
         ax.plot(epochs, logs[metric], "o-", label="training")
@@ -415,7 +411,7 @@ def plot_run_comparison(
     present = [key for key in keys if any(key in log for log in logs.values())]
     if not present:
         raise ValueError(f"no run has any of {list(keys)}")
-    fig, axes = _panels(len(present), 3.4)
+    fig, axes = _panels(len(present), 2.8)
     for ax, key in zip(axes, present):
         for name, log in logs.items():
             if key in log:
