@@ -40,6 +40,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("build-finished", icons.keep_only_shown_icons)
     app.connect("build-finished", unused_css.purge_site_stylesheets)
     app.connect("builder-inited", sidebar_toggles.register_filter)
+    app.connect("builder-inited", scripts.register_filter)
     app.add_config_value("course_worked_solutions", True, "env", types=[bool])
     app.connect("doctree-read", worked_solutions.append_worked_solution)
     study_time.setup_directive(app)

@@ -1,8 +1,9 @@
 """Formulas typeset when the book is built, with KaTeX under Node.js: no script typesets maths in
 the reader's browser.
 
-Each formula becomes KaTeX's HTML, drawn by its stylesheet and fonts (copied next to the pages),
-followed by MathML that screen readers read. A formula KaTeX cannot typeset is a build warning,
+Each formula becomes KaTeX's HTML, drawn by its stylesheet and fonts (copied next to the pages,
+each font cut down to the characters the book's formulas draw), followed by MathML that screen
+readers read. A formula KaTeX cannot typeset is a build warning,
 which ``make book`` (``-W``) turns into an error. The stylesheet is linked only from pages with
 maths. ``_config.yml`` selects this renderer (``html_math_renderer: katex``) and says where npm
 put KaTeX (``course_katex_dir``, relative to the book's folder).
@@ -15,10 +16,12 @@ import json
 import os
 import shutil
 import subprocess
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 from docutils import nodes
+from fontTools import subset
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 from sphinx.locale import _
@@ -170,9 +173,43 @@ def link_stylesheet(app: Sphinx, pagename: str, templatename: str, context: dict
         app.add_js_file(None, body=SCROLLABLE_FORMULAS_JS)
 
 
+class DrawnCharacters(HTMLParser):
+    """The characters inside KaTeX's HTML (``class="katex-html"``) of the pages fed to it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.characters: set[str] = set()
+        self._depth = 0  # of the open elements inside a katex-html element
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self._depth or "katex-html" in (dict(attrs).get("class") or "").split():
+            self._depth += 1
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        pass  # <path/> opens and closes: no text, depth unchanged
+
+    def handle_endtag(self, tag: str) -> None:
+        self._depth = max(self._depth - 1, 0)
+
+    def handle_data(self, data: str) -> None:
+        if self._depth:
+            self.characters.update(data)
+
+
+def subset_fonts(fonts: Path, characters: set[str]) -> None:
+    """Rewrite every WOFF2 font in ``fonts`` with only the glyphs of ``characters``."""
+    options = subset.Options(flavor="woff2")
+    for path in sorted(fonts.glob("*.woff2")):
+        font = subset.load_font(path, options)
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(unicodes=sorted(ord(c) for c in characters))
+        subsetter.subset(font)
+        subset.save_font(font, path, options)
+
+
 def copy_stylesheet_and_fonts(app: Sphinx, exception: Exception | None) -> None:
-    """Put KaTeX's stylesheet and its WOFF2 fonts (all that browsers fetch) into the site, and
-    stop the Node.js process."""
+    """Put KaTeX's stylesheet and its WOFF2 fonts (all that browsers fetch) into the site, each
+    font with only the characters that the site's formulas draw, and stop the Node.js process."""
     katex = getattr(app.builder, "course_katex", None)
     if katex is None:
         return
@@ -185,6 +222,12 @@ def copy_stylesheet_and_fonts(app: Sphinx, exception: Exception | None) -> None:
     shutil.copyfile(source / STYLESHEET, target / STYLESHEET)
     for font in (source / "fonts").glob("*.woff2"):
         shutil.copyfile(font, target / "fonts" / font.name)
+    drawn = DrawnCharacters()
+    for page in Path(app.outdir).rglob("*.html"):
+        drawn.feed(page.read_text(encoding="utf-8"))
+        drawn.close()
+        drawn.reset()
+    subset_fonts(target / "fonts", drawn.characters)
 
 
 def setup(app: Sphinx) -> None:

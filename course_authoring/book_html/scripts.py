@@ -1,10 +1,13 @@
-"""The scripts of a page: each once, none holding up the first paint."""
+"""The scripts of a page: each once, none holding up the first paint, the search index only
+where it is searched."""
 
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
+from markupsafe import Markup
 from sphinx.application import Sphinx
 
 
@@ -45,3 +48,22 @@ def defer_script_files(app: Sphinx, pagename: str, templatename: str, context: d
         for s in context.get("script_files", [])
     ]
 
+
+
+# pydata-sphinx-theme adds Sphinx's search index and its tools to every page's head, for its
+# search-as-you-type; without it (the book's setting) the search dialog sends the reader to
+# search.html, which loads them itself. The layout (_templates/layout.html) uses this filter.
+SEARCH_SCRIPTS_FILTER = "without_search_scripts"
+SEARCH_SCRIPT = re.compile(
+    r"[ \t]*<script[^>]*\ssrc=\"[^\"]*(?:searchtools|language_data|searchindex)\.js[^\"]*\""
+    r"[^>]*></script>\n?")
+
+
+def without_search_scripts(html: str) -> Markup:
+    """``html`` (a page's head) without the script tags of the search index and its tools."""
+    return Markup(SEARCH_SCRIPT.sub("", str(html)))
+
+
+def register_filter(app: Sphinx) -> None:
+    """Make the filter available to templates (at builder-inited, once the builder exists)."""
+    app.builder.templates.environment.filters[SEARCH_SCRIPTS_FILTER] = without_search_scripts

@@ -315,8 +315,13 @@ def test_every_internal_link_resolves(visits, browser, book_url) -> None:
 
 
 def test_search_finds_a_term_from_a_chapter(browser, book_url) -> None:
+    """From another chapter's page, as a reader does: Ctrl+K, the term, Enter."""
     page = browser.new_page()
-    page.goto(f"{book_url}/search.html?q={SEARCH_TERM}", wait_until="networkidle")
+    page.goto(f"{book_url}/book/04-baseline-mlp.html", wait_until="networkidle")
+    page.keyboard.press("Control+k")
+    page.keyboard.type(SEARCH_TERM)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/search.html?q=*")
     page.wait_for_selector("#search-results ul.search li a", timeout=15_000)
     hits = page.eval_on_selector_all("#search-results ul.search li a", "as => as.map(a => a.href)")
     page.close()

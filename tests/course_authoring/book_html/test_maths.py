@@ -7,9 +7,16 @@ from pathlib import Path
 
 import pytest
 from docutils import nodes
+from fontTools.ttLib import TTFont
 from sphinx.errors import ExtensionError
 
-from course_authoring.book_html.maths import KaTeX, TeXError, display_tex
+from course_authoring.book_html.maths import (
+    DrawnCharacters,
+    KaTeX,
+    TeXError,
+    display_tex,
+    subset_fonts,
+)
 from tests.support import REPO
 
 KATEX_DIR = REPO / "node_modules" / "katex"  # `make setup` runs npm ci
@@ -72,3 +79,23 @@ def test_tex_that_katex_cannot_typeset_is_an_error_naming_it(katex) -> None:
 def test_without_katex_the_build_stops_with_what_to_run(tmp_path: Path) -> None:
     with pytest.raises(ExtensionError, match="make setup"):
         KaTeX(tmp_path / "node_modules" / "katex").typeset("x", display=False)
+
+
+def test_the_characters_drawn_are_those_inside_katex_html_only() -> None:
+    drawn = DrawnCharacters()
+    drawn.feed('<p>text</p><span class="katex"><span class="katex-mathml"><math><mi>q</mi>'
+               '<annotation>\\alpha</annotation></math></span><span class="katex-html" '
+               'aria-hidden="true"><span class="base"><span class="mord">α</span>'
+               '<svg><path d="M0"/></svg><span class="mbin">+</span></span></span></span>'
+               '<p>more</p>')
+    assert drawn.characters == {"α", "+"}
+
+
+@needs_katex
+def test_each_font_keeps_only_the_drawn_characters(tmp_path: Path) -> None:
+    font = tmp_path / "KaTeX_Main-Regular.woff2"
+    shutil.copyfile(KATEX_DIR / "dist" / "fonts" / font.name, font)
+    size = font.stat().st_size
+    subset_fonts(tmp_path, {"x", "+", "="})
+    assert set(TTFont(font).getBestCmap()) == {ord("x"), ord("+"), ord("=")}
+    assert font.stat().st_size < size / 4

@@ -7,6 +7,7 @@ from sphinx.builders.html._assets import _JavaScript
 from course_authoring.book_html.scripts import (
     defer_script_files,
     one_tag_per_script,
+    without_search_scripts,
 )
 
 
@@ -37,3 +38,17 @@ def test_file_scripts_are_deferred_but_not_inline_ones_nor_those_others_need_at_
     assert defer == [None, None, None, "defer", None]
     assert context["script_files"][3].priority == 200
 
+
+
+def test_the_search_index_and_its_tools_are_dropped_from_a_pages_head() -> None:
+    head = """\
+    <meta name="docbuild:last-update" content="today"/>
+    <script src="../_static/searchtools.js"></script>
+    <script src="../_static/language_data.js"></script>
+    <script src="../searchindex.js"></script>
+    <script src="../_static/other.js"></script>
+"""
+    assert without_search_scripts(head) == """\
+    <meta name="docbuild:last-update" content="today"/>
+    <script src="../_static/other.js"></script>
+"""
