@@ -33,6 +33,7 @@ __all__ = [
     "WRONG_COLOR",
     "WRONG_MARK",
     "book_style",
+    "metric_label",
     "plot_activations",
     "plot_class_counts",
     "plot_confused_examples",
@@ -79,6 +80,14 @@ def _book_style(plot: Callable[..., Figure]) -> Callable[..., Figure]:
             return plot(*args, **kwargs)
 
     return styled
+
+
+def metric_label(key: str) -> str:
+    """A Keras log key as words for a panel: ``val_categorical_crossentropy`` → ``validation
+    cross-entropy``."""
+    words = key.removeprefix("val_").replace("categorical_crossentropy", "cross-entropy")
+    words = words.replace("sparse_", "").replace("_", " ")
+    return f"validation {words}" if key.startswith("val_") else words
 
 
 def _panels(n: int, height: float) -> tuple[Figure, list[Any]]:
@@ -223,6 +232,7 @@ def plot_learning_curves(history: Any, metrics: Sequence[str] = ("loss", "accura
         ax.set_title(metric)
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend()
     fig.tight_layout()
     return fig
@@ -416,9 +426,9 @@ def plot_run_comparison(
         for name, log in logs.items():
             if key in log:
                 ax.plot(np.arange(1, len(log[key]) + 1), log[key], label=name)
-        ax.set_title(key)
+        ax.set_title(metric_label(key))
         ax.set_xlabel("epoch")
-        ax.set_ylabel(key)
+        ax.set_ylabel(metric_label(key))
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     # one legend for all panels, in its own strip below them, so that it covers no curve
     lines = {line.get_label(): line for ax in axes for line in ax.get_lines()}

@@ -97,7 +97,7 @@ PLOT_CASES = {
             "dropout": {"val_loss": [1.0, 0.7], "val_accuracy": [0.5, 0.7]},
         }),
         2,
-        lambda fig: titles(fig) == ["val_loss", "val_accuracy"]
+        lambda fig: titles(fig) == ["validation loss", "validation accuracy"]
         and [ax.get_xlabel() for ax in fig.axes] == ["epoch", "epoch"],
     ),
     "plot_layer_profile": (
@@ -465,6 +465,15 @@ def test_run_comparison_legend_names_every_run_once_and_covers_no_panel(n_runs):
     renderer = fig.canvas.get_renderer()
     top_of_legend = legend.get_window_extent(renderer).y1
     assert all(top_of_legend <= ax.get_tightbbox(renderer).y0 + 1 for ax in fig.axes)
+
+
+@pytest.mark.parametrize(("key", "label"), [
+    ("val_categorical_crossentropy", "validation cross-entropy"),
+    ("val_accuracy", "validation accuracy"), ("loss", "loss"),
+    ("val_sparse_categorical_crossentropy", "validation cross-entropy")])
+def test_panels_are_titled_in_words_not_keras_log_keys(key, label):
+    fig = plots.plot_run_comparison({"a": {key: [1.0, 0.5]}}, keys=(key,))
+    assert fig.axes[0].get_title() == fig.axes[0].get_ylabel() == label
 
 
 def test_run_comparison_leaves_a_run_out_of_a_panel_it_has_no_values_for():
