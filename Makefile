@@ -58,7 +58,7 @@ $(STAMPS)/apt: Makefile
 
 # npm packages of package-lock.json into node_modules/: KaTeX, which typesets the book's formulas
 # when it is built, axe-core for the browser tests, and with `make audit` also Lighthouse (a
-# devDependency). Neither may download a browser of its own.
+# devDependency). None of them may download a browser of its own.
 export PUPPETEER_SKIP_DOWNLOAD := 1
 NPM_CI := npm ci --no-audit --no-fund --ignore-scripts
 $(STAMPS)/npm: package.json package-lock.json

@@ -11,6 +11,7 @@ from typing import Any
 from sphinx.application import Sphinx
 
 from course_authoring.book_html import (
+    built_site,
     description,
     figures,
     icons,
@@ -23,12 +24,12 @@ from course_authoring.book_html import (
     worked_solutions,
 )
 
-__all__ = ["description", "figures", "icons", "maths", "scripts", "setup", "sidebar_toggles",
-           "study_time", "unused_assets", "unused_css", "worked_solutions"]
+__all__ = ["built_site", "description", "figures", "icons", "maths", "scripts", "setup",
+           "sidebar_toggles", "study_time", "unused_assets", "unused_css", "worked_solutions"]
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    """Register the renderer, the handlers and the directive of the ten modules."""
+    """Register the renderer, the handlers and the directive of the modules."""
     maths.setup(app)
     # after the other extensions' handlers (priority 500), which add scripts during the same event
     app.connect("html-page-context", scripts.one_tag_per_script, priority=900)

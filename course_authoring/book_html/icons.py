@@ -15,9 +15,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from fontTools import subset
 from markupsafe import Markup
 from sphinx.application import Sphinx
+
+from course_authoring.book_html import built_site
 
 FILTER_NAME = "without_fontawesome_script"
 FONTAWESOME_SCRIPT = re.compile(
@@ -57,18 +58,11 @@ def icons_shown(texts: list[str]) -> set[str]:
 
 
 def keep_only_shown_icons(app: Sphinx, exception: Exception | None) -> None:
-    """Rewrite the site's solid icon font with only the icons that its pages and scripts name
-    (not fontawesome.js, which names them all and which no page loads)."""
+    """Rewrite the site's solid icon font with only the icons that its pages and scripts name."""
     outdir = Path(app.outdir)
     if exception is not None or app.builder.format != "html" or not (outdir / SOLID_FONT).is_file():
         return
-    texts = [path.read_text(encoding="utf-8") for path in outdir.rglob("*")
-             if path.suffix in (".html", ".js") and path.name != "fontawesome.js"]
-    shown = icons_shown(texts)
+    shown = icons_shown(built_site.texts(outdir))
     codepoints = icon_codepoints((outdir / THEME_STYLESHEET).read_text(encoding="utf-8"))
-    options = subset.Options(flavor="woff2")
-    font = subset.load_font(outdir / SOLID_FONT, options)
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=sorted(codepoints[name] for name in shown if name in codepoints))
-    subsetter.subset(font)
-    subset.save_font(font, outdir / SOLID_FONT, options)
+    built_site.subset_font(outdir / SOLID_FONT,
+                           (codepoints[name] for name in shown if name in codepoints))

@@ -21,12 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from docutils import nodes
-from fontTools import subset
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 from sphinx.locale import _
 from sphinx.util import logging
 from sphinx.util.math import get_node_equation_number
+
+from course_authoring.book_html import built_site
 
 logger = logging.getLogger(__name__)
 
@@ -196,17 +197,6 @@ class DrawnCharacters(HTMLParser):
             self.characters.update(data)
 
 
-def subset_fonts(fonts: Path, characters: set[str]) -> None:
-    """Rewrite every WOFF2 font in ``fonts`` with only the glyphs of ``characters``."""
-    options = subset.Options(flavor="woff2")
-    for path in sorted(fonts.glob("*.woff2")):
-        font = subset.load_font(path, options)
-        subsetter = subset.Subsetter(options)
-        subsetter.populate(unicodes=sorted(ord(c) for c in characters))
-        subsetter.subset(font)
-        subset.save_font(font, path, options)
-
-
 def copy_stylesheet_and_fonts(app: Sphinx, exception: Exception | None) -> None:
     """Put KaTeX's stylesheet and its WOFF2 fonts (all that browsers fetch) into the site, each
     font with only the characters that the site's formulas draw, and stop the Node.js process."""
@@ -223,11 +213,12 @@ def copy_stylesheet_and_fonts(app: Sphinx, exception: Exception | None) -> None:
     for font in (source / "fonts").glob("*.woff2"):
         shutil.copyfile(font, target / "fonts" / font.name)
     drawn = DrawnCharacters()
-    for page in Path(app.outdir).rglob("*.html"):
-        drawn.feed(page.read_text(encoding="utf-8"))
+    for page in built_site.texts(Path(app.outdir), suffixes=(".html",)):
+        drawn.feed(page)
         drawn.close()
         drawn.reset()
-    subset_fonts(target / "fonts", drawn.characters)
+    for font in (target / "fonts").glob("*.woff2"):
+        built_site.subset_font(font, map(ord, drawn.characters))
 
 
 def setup(app: Sphinx) -> None:

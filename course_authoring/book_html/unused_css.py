@@ -17,11 +17,10 @@ from pathlib import Path
 import tinycss2
 from sphinx.application import Sphinx
 
+from course_authoring.book_html import built_site
+
 # classes that Bootstrap's script builds from pieces (`bs-${name}-auto`), never written whole
 DYNAMIC_CLASS_PREFIXES = ("bs-",)
-# files whose words are not class names: the search index (every word of the book) and the
-# icon set as JavaScript (every icon's name), which no page loads
-NOT_MARKUP = ("searchindex.js", "fontawesome.js")
 NESTING_AT_RULES = ("media", "supports", "layer", "container")
 WORD = re.compile(r"-?[_a-zA-Z][\w-]*")
 CLASS_OR_ID = re.compile(r"[.#](-?[_a-zA-Z][\w-]*)")
@@ -82,8 +81,7 @@ def purge_site_stylesheets(app: Sphinx, exception: Exception | None) -> None:
     outdir = Path(app.outdir)
     if exception is not None or app.builder.format != "html":
         return
-    words = words_in([path.read_text(encoding="utf-8") for path in outdir.rglob("*")
-                      if path.suffix in (".html", ".js") and path.name not in NOT_MARKUP])
+    words = words_in(built_site.texts(outdir))
     for stylesheet in (outdir / "_static").rglob("*.css"):
         css = stylesheet.read_text(encoding="utf-8")
         stylesheet.write_text(without_unused_rules(css, words), encoding="utf-8")

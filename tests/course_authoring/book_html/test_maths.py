@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from docutils import nodes
-from fontTools.ttLib import TTFont
 from sphinx.errors import ExtensionError
 
 from course_authoring.book_html.maths import (
@@ -15,7 +14,6 @@ from course_authoring.book_html.maths import (
     KaTeX,
     TeXError,
     display_tex,
-    subset_fonts,
 )
 from tests.support import REPO
 
@@ -89,13 +87,3 @@ def test_the_characters_drawn_are_those_inside_katex_html_only() -> None:
                '<svg><path d="M0"/></svg><span class="mbin">+</span></span></span></span>'
                '<p>more</p>')
     assert drawn.characters == {"α", "+"}
-
-
-@needs_katex
-def test_each_font_keeps_only_the_drawn_characters(tmp_path: Path) -> None:
-    font = tmp_path / "KaTeX_Main-Regular.woff2"
-    shutil.copyfile(KATEX_DIR / "dist" / "fonts" / font.name, font)
-    size = font.stat().st_size
-    subset_fonts(tmp_path, {"x", "+", "="})
-    assert set(TTFont(font).getBestCmap()) == {ord("x"), ord("+"), ord("=")}
-    assert font.stat().st_size < size / 4
